@@ -1,0 +1,53 @@
+// The Astro integration: everything the site needs from sandboxes/ at build time.
+// - validates every sandbox manifest (a broken one fails the build, file and field named);
+// - prepares the sandbox node_modules (local runs) and its WebContainer snapshot;
+// - bundles the type declarations the editor offers IntelliSense from.
+import type { AstroIntegration } from 'astro';
+import { snapshot } from '@webcontainer/snapshot';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
+import { prepareSandboxModules } from './sandbox-modules.ts';
+import { bundleSandboxTypes } from './sandbox-types.ts';
+
+export const GENERATED_URL = '/generated';
+
+/** Validates every sandbox; throws one error naming each broken manifest and field. */
+export async function validateSandboxes(root: string): Promise<string[]> {
+  const dir = join(root, 'sandboxes');
+  const ids = await listSandboxes(dir);
+  const problems: string[] = [];
+  for (const id of ids) await loadSandbox(id, dir).catch((e: Error) => problems.push(e.message));
+  if (problems.length) throw new Error(`Broken sandbox manifest:\n${problems.join('\n')}`);
+  return ids;
+}
+
+export default function hotpot(): AstroIntegration {
+  return {
+    name: 'hotpot',
+    hooks: {
+      'astro:config:setup': async ({ config, logger }) => {
+        const root = fileURLToPath(config.root);
+        const ids = await validateSandboxes(root);
+        logger.info(`sandboxes valid: ${ids.join(', ')}`);
+        const modules = await prepareSandboxModules(root, join(root, '.hotpot', 'sandbox-modules'));
+        const out = join(fileURLToPath(config.publicDir), 'generated');
+        await mkdir(out, { recursive: true });
+        await writeFile(join(out, 'sandbox-modules.bin'), await snapshot(join(root, '.hotpot', 'sandbox-modules')));
+        await writeFile(join(out, 'sandbox-types.json'), JSON.stringify(await bundleSandboxTypes(root)));
+        // Check scripts, fetched by the WebContainer runtime (the local runner reads sandboxes/ itself).
+        await rm(join(out, 'checks'), { recursive: true, force: true });
+        for (const id of ids) {
+          const { dir, manifest } = await loadSandbox(id, join(root, 'sandboxes'));
+          for (const file of new Set(manifest.steps.flatMap((s) => s.check.files))) {
+            const to = join(out, 'checks', id, file);
+            await mkdir(dirname(to), { recursive: true });
+            await cp(join(dir, file), to);
+          }
+        }
+        logger.info(`sandbox modules: ${modules.files} files, ${(modules.bytes / 1024).toFixed(0)} KiB`);
+      },
+    },
+  };
+}

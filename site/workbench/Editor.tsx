@@ -1,0 +1,89 @@
+// The code editor. Until the reader engages the workbench it is a plain, readable <pre>;
+// then Monaco loads (on demand) and takes over with one model per sandbox file.
+import { useEffect, useRef } from 'preact/hooks';
+import type { WorkbenchModel } from './model.ts';
+
+type Monaco = typeof import('./monaco.ts');
+
+export function Editor({ model }: { model: WorkbenchModel }) {
+  const host = useRef<HTMLDivElement>(null);
+  const engaged = model.engaged.value;
+  const path = model.activeFile.value;
+
+  useEffect(() => {
+    if (!engaged || !host.current) return;
+    let disposed = false;
+    let cleanup = () => {};
+    void import('./monaco.ts').then((m: Monaco) => {
+      if (disposed || !host.current) return;
+      cleanup = mountMonaco(m, host.current, model);
+    });
+    return () => {
+      disposed = true;
+      cleanup();
+    };
+  }, [engaged]);
+
+  return (
+    <div class="hp-editor" data-engaged={engaged ? 'true' : 'false'}>
+      <div class="hp-editor-host" ref={host} aria-label={`Editor: ${path}`} />
+      {!engaged && (
+        <pre class="hp-editor-static" tabIndex={0} aria-label={`${path} (click to edit)`}>
+          {model.files.value[path]}
+        </pre>
+      )}
+    </div>
+  );
+}
+
+function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTMLElement, model: WorkbenchModel): () => void {
+  void loadSandboxTypes();
+  const dark = matchMedia('(prefers-color-scheme: dark)');
+  const uri = (p: string) => monaco.Uri.parse(`file:///sandbox/${p}`);
+  const models = new Map<string, import('monaco-editor').editor.ITextModel>();
+  const subscriptions: (() => void)[] = [];
+
+  // Keep one Monaco model per file, in step with the workbench's files.
+  const sync = () => {
+    const files = model.files.value;
+    for (const [p, m] of models) if (files[p] === undefined) (m.dispose(), models.delete(p));
+    for (const [p, text] of Object.entries(files)) {
+      let m = models.get(p);
+      if (!m) {
+        m = monaco.editor.getModel(uri(p)) ?? monaco.editor.createModel(text, languageOf(p), uri(p));
+        const created = m;
+        created.onDidChangeContent(() => model.edit(p, created.getValue()));
+        models.set(p, created);
+      }
+      if (m.getValue() !== text) m.setValue(text);
+    }
+  };
+  sync();
+  const editor = monaco.editor.create(host, {
+    model: models.get(model.activeFile.value) ?? null,
+    automaticLayout: true,
+    minimap: { enabled: false },
+    fontSize: 13,
+    scrollBeyondLastLine: false,
+    tabSize: 2,
+    theme: dark.matches ? 'vs-dark' : 'vs',
+    ariaLabel: 'Sandbox file editor',
+  });
+  const onScheme = () => monaco.editor.setTheme(dark.matches ? 'vs-dark' : 'vs');
+  dark.addEventListener('change', onScheme);
+  subscriptions.push(() => dark.removeEventListener('change', onScheme));
+  // Files replaced wholesale (Reset, Solution, another step): push them into the models.
+  subscriptions.push(model.revision.subscribe(() => sync()));
+  subscriptions.push(
+    model.activeFile.subscribe((p) => {
+      const m = models.get(p);
+      if (m && editor.getModel() !== m) editor.setModel(m);
+    }),
+  );
+  (globalThis as { __hotpotEditor?: unknown }).__hotpotEditor = editor;
+  return () => {
+    subscriptions.forEach((off) => off());
+    editor.dispose();
+    models.forEach((m) => m.dispose());
+  };
+}

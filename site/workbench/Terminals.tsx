@@ -1,0 +1,112 @@
+// One terminal tab per sandbox process (xterm.js, loaded on demand; ANSI colours kept),
+// with the process's state and, where the manifest allows, Kill and Restart.
+import { useEffect, useRef } from 'preact/hooks';
+import type { WorkbenchModel } from './model.ts';
+
+const STATE_LABEL: Record<string, string> = {
+  waiting: 'waiting',
+  starting: 'starting',
+  ready: 'running',
+  exited: 'exited',
+  killed: 'killed',
+  failed: 'failed',
+};
+
+export function Terminals({ model }: { model: WorkbenchModel }) {
+  const { processes: defs } = model.data.manifest;
+  const active = model.activeTerminal.value;
+  const states = model.processes.value;
+  return (
+    <div class="hp-terminals">
+      <div class="hp-tabs" role="tablist" aria-label="Processes">
+        {defs.map((p) => {
+          const st = states[p.name]?.state;
+          return (
+            <button
+              role="tab"
+              id={`hp-term-tab-${p.name}`}
+              aria-selected={active === p.name}
+              aria-controls={`hp-term-${p.name}`}
+              title={p.description || p.command.join(' ')}
+              class="hp-tab"
+              onClick={() => (model.activeTerminal.value = p.name)}
+            >
+              <span class={`hp-dot hp-dot-${st ?? 'idle'}`} aria-hidden="true" />
+              {p.name}
+              {st && <span class="hp-state"> · {STATE_LABEL[st]}</span>}
+            </button>
+          );
+        })}
+        <span class="hp-spacer" />
+        {defs.filter((p) => p.killable && p.name === active).map((p) => {
+          const st = states[p.name]?.state;
+          const alive = st === 'ready' || st === 'starting';
+          return (
+            <>
+              <button class="hp-small" disabled={!alive} onClick={() => void model.kill(p.name)}>
+                Kill {p.name}
+              </button>
+              <button class="hp-small" disabled={!model.running.value || alive} onClick={() => void model.restart(p.name)}>
+                Restart {p.name}
+              </button>
+            </>
+          );
+        })}
+      </div>
+      {defs.map((p) => (
+        <Terminal key={p.name} model={model} process={p.name} hidden={active !== p.name} />
+      ))}
+    </div>
+  );
+}
+
+function Terminal({ model, process, hidden }: { model: WorkbenchModel; process: string; hidden: boolean }) {
+  const host = useRef<HTMLDivElement>(null);
+  const fitRef = useRef<(() => void) | null>(null);
+  const engaged = model.engaged.value;
+
+  useEffect(() => {
+    if (!engaged || !host.current) return;
+    let disposed = false;
+    let cleanup = () => {};
+    void Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit'), import('@xterm/xterm/css/xterm.css')]).then(([{ Terminal }, { FitAddon }]) => {
+      if (disposed || !host.current) return;
+      const term = new Terminal({ convertEol: false, fontSize: 12, scrollback: 5000, theme: { background: '#1e1e1e' }, fontFamily: 'ui-monospace, DejaVu Sans Mono, monospace' });
+      const fit = new FitAddon();
+      term.loadAddon(fit);
+      term.open(host.current);
+      fitRef.current = () => {
+        try {
+          fit.fit();
+        } catch {
+          /* hidden: no size yet */
+        }
+      };
+      fitRef.current();
+      term.write(model.output(process));
+      const off = model.onOutput((p, data) => {
+        if (p === '*') term.reset();
+        else if (p === process) term.write(data);
+      });
+      term.onData((data) => model.input(process, data));
+      const resize = new ResizeObserver(() => fitRef.current?.());
+      resize.observe(host.current);
+      cleanup = () => (off(), resize.disconnect(), term.dispose());
+    });
+    return () => {
+      disposed = true;
+      cleanup();
+    };
+  }, [engaged]);
+
+  useEffect(() => {
+    if (!hidden) fitRef.current?.();
+  }, [hidden]);
+
+  return (
+    <div role="tabpanel" id={`hp-term-${process}`} aria-labelledby={`hp-term-tab-${process}`} class="hp-terminal" hidden={hidden} data-process={process}>
+      <div class="hp-terminal-host" ref={host} />
+      {!engaged && <p class="hp-placeholder">Press Run to start {process}; its output appears here.</p>}
+    </div>
+  );
+}

@@ -1,0 +1,177 @@
+// The workbench: files, editor, one terminal per process, the preview, and the
+// Run / Stop / Reset / Solution / Check controls for the lesson's current step.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { connectRuntime } from './connect.ts';
+import { Editor } from './Editor.tsx';
+import { FileTree } from './FileTree.tsx';
+import { WorkbenchModel, type WorkbenchData } from './model.ts';
+import { Preview } from './Preview.tsx';
+import { Solution } from './Solution.tsx';
+import { Terminals } from './Terminals.tsx';
+import './workbench.css';
+
+type Pane = 'code' | 'terminal' | 'preview';
+const NARROW = '(max-width: 900px)';
+
+export default function Workbench({ data }: { data: WorkbenchData }) {
+  const model = useMemo(() => new WorkbenchModel(data, () => connectRuntime(data.manifest)), []);
+  const [narrow, setNarrow] = useState(false);
+  const [pane, setPane] = useState<Pane>('code');
+  const root = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    const mq = matchMedia(NARROW);
+    const update = () => setNarrow(mq.matches);
+    update();
+    mq.addEventListener('change', update);
+    // Stop the sandbox when the reader leaves; the runner also stops it when the socket drops.
+    const leave = () => model.dispose();
+    addEventListener('pagehide', leave);
+    (globalThis as { __hotpot?: WorkbenchModel }).__hotpot = model;
+    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave));
+  }, []);
+
+  // Resizable panes on wide screens (split.js); tabs on narrow ones.
+  useEffect(() => {
+    if (narrow || !root.current) return;
+    let instances: { destroy(): void }[] = [];
+    let cancelled = false;
+    void import('split.js').then(({ default: Split }) => {
+      const q = (s: string) => root.current!.querySelector<HTMLElement>(s)!;
+      if (cancelled) return;
+      // Flex layout: split.js sizes panes through flex-basis rather than width/height.
+      const gutter = {
+        gutterSize: 6,
+        snapOffset: 0,
+        elementStyle: (_d: string, size: number, g: number) => ({ 'flex-basis': `calc(${size}% - ${g}px)` }),
+        gutterStyle: (_d: string, g: number) => ({ 'flex-basis': `${g}px` }),
+      };
+      instances = [
+        Split([q('.hp-pane-code'), q('.hp-pane-bottom')], { ...gutter, direction: 'vertical', sizes: [55, 45], minSize: [120, 100] }),
+        Split([q('.hp-filetree-wrap'), q('.hp-editor-wrap')], { ...gutter, sizes: [22, 78], minSize: [90, 200] }),
+        Split([q('.hp-pane-terminal'), q('.hp-pane-preview')], { ...gutter, sizes: [50, 50], minSize: [160, 160] }),
+      ];
+    });
+    return () => {
+      cancelled = true;
+      instances.forEach((s) => s.destroy());
+    };
+  }, [narrow]);
+
+  const step = model.step.value;
+  const runState = model.runState.value;
+  const check = model.check.value;
+  const passed = model.passed.value;
+  const engage = () => model.engage();
+  const hiddenUnless = (p: Pane) => (narrow && pane !== p ? true : undefined);
+
+  return (
+    <section
+      ref={root}
+      class="hp-workbench"
+      data-narrow={narrow ? 'true' : 'false'}
+      data-run-state={runState}
+      aria-label="Workbench"
+      onPointerDown={engage}
+      onFocusIn={engage}
+    >
+      <div class="hp-toolbar">
+        <label class="hp-step-select">
+          <span>Step</span>
+          <select value={String(model.stepIndex.value)} onChange={(e) => model.selectStep(Number((e.target as HTMLSelectElement).value))}>
+            {data.steps.map((s, i) => (
+              <option value={String(i)}>
+                {i + 1}. {s.title}
+                {passed[s.id] ? ' ✓' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div class="hp-actions" role="group" aria-label="Sandbox controls">
+          <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'}>
+            Run
+          </button>
+          <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value}>
+            Stop
+          </button>
+          <button class="hp-button" onClick={() => model.reset()} title="Restore this step's starting files">
+            Reset
+          </button>
+          <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
+            Solution
+          </button>
+          <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running'} title="Check this step">
+            Check
+          </button>
+        </div>
+      </div>
+      <p class="hp-status" data-runtime={model.runtimeKind.value}>
+        <span class="hp-runtime" data-testid="runtime-line">{model.runtimeLine.value}</span>
+        <span class="hp-run-state" role="status">
+          {runState === 'idle' ? '' : `Sandbox ${runState}${model.runMessage.value ? `: ${model.runMessage.value}` : ''}`}
+        </span>
+      </p>
+      <CheckBanner model={model} />
+      {model.errors.value.length > 0 && (
+        <div class="hp-errors" role="alert">
+          {model.errors.value.map((e) => (
+            <p>{e}</p>
+          ))}
+          <button class="hp-small" onClick={() => model.dismissErrors()}>Dismiss</button>
+        </div>
+      )}
+      {narrow && (
+        <div class="hp-tabs hp-pane-tabs" role="tablist" aria-label="Workbench panes">
+          {(['code', 'terminal', 'preview'] as const).map((p) => (
+            <button role="tab" class="hp-tab" aria-selected={pane === p} onClick={() => setPane(p)}>
+              {p === 'code' ? 'Code' : p === 'terminal' ? 'Terminal' : 'Preview'}
+            </button>
+          ))}
+        </div>
+      )}
+      <div class="hp-panes">
+        <div class="hp-pane-code" hidden={hiddenUnless('code')}>
+          <div class="hp-filetree-wrap">
+            <FileTree model={model} />
+          </div>
+          <div class="hp-editor-wrap">
+            <div class="hp-editor-title">
+              {model.activeFile.value}
+              {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+            </div>
+            <Editor model={model} />
+          </div>
+        </div>
+        <div class="hp-pane-bottom" hidden={narrow && pane === 'code' ? true : undefined}>
+          <div class="hp-pane-terminal" hidden={hiddenUnless('terminal')}>
+            <Terminals model={model} />
+          </div>
+          <div class="hp-pane-preview" hidden={hiddenUnless('preview')}>
+            <Preview model={model} />
+          </div>
+        </div>
+      </div>
+      <Solution model={model} />
+      <p class="visually-hidden">Step {model.stepIndex.value + 1}: {step.title}</p>
+    </section>
+  );
+}
+
+function CheckBanner({ model }: { model: WorkbenchModel }) {
+  const check = model.check.value;
+  if (check.state === 'idle') return null;
+  if (check.state === 'running') return <p class="hp-check hp-check-running" role="status">Checking…</p>;
+  if (check.state === 'error') return <p class="hp-check hp-check-fail" role="status" data-check="error">Check could not run: {check.message}</p>;
+  const { ok, reason, output } = check.result;
+  return (
+    <div class={`hp-check ${ok ? 'hp-check-pass' : 'hp-check-fail'}`} role="status" data-check={ok ? 'pass' : 'fail'}>
+      <strong>{ok ? '✓ Passed' : '✗ Not yet'}</strong>: <span class="hp-check-reason">{reason}</span>
+      {output.trim() && (
+        <details>
+          <summary>Check output</summary>
+          <pre>{output}</pre>
+        </details>
+      )}
+    </div>
+  );
+}

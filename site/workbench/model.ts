@@ -1,0 +1,283 @@
+// The workbench's state and actions, apart from how they are drawn. Components read the
+// signals; every action here settles (resolves or shows the reader an error).
+import { batch, computed, signal } from '@preact/signals';
+import type { FileMap, SandboxManifest } from '../../sandboxes/schema.ts';
+import type { ProcessState } from '../../runner/protocol.ts';
+import type { CheckResult, RunHandle, RunState, SandboxRuntime } from '../runtime/types.ts';
+import { storage } from './storage.ts';
+
+export interface StepData {
+  id: string;
+  title: string;
+  files: FileMap;
+  solution: FileMap;
+}
+export interface WorkbenchData {
+  lesson: string;
+  manifest: SandboxManifest;
+  steps: StepData[];
+}
+
+export interface ProcessView {
+  state: ProcessState;
+  detail?: string;
+}
+export type CheckView =
+  | { state: 'idle' }
+  | { state: 'running' }
+  | { state: 'done'; result: CheckResult }
+  | { state: 'error'; message: string };
+
+const MAX_OUTPUT = 512 * 1024;
+
+export class WorkbenchModel {
+  readonly data: WorkbenchData;
+  readonly stepIndex = signal(0);
+  readonly files = signal<FileMap>({});
+  readonly activeFile = signal('');
+  /** Monaco and xterm load on the first interaction, not with the page. */
+  readonly engaged = signal(false);
+  readonly runtimeLine = signal('The sandbox runtime is chosen when you start working in the workbench.');
+  readonly runtimeKind = signal<'webcontainer' | 'local' | 'none' | 'pending'>('pending');
+  readonly runState = signal<RunState>('idle');
+  readonly runMessage = signal('');
+  readonly processes = signal<Record<string, ProcessView>>({});
+  readonly activeTerminal = signal('');
+  readonly previewUrl = signal('');
+  readonly check = signal<CheckView>({ state: 'idle' });
+  readonly solutionOpen = signal(false);
+  readonly errors = signal<string[]>([]);
+  readonly passed = signal<Record<string, string>>({});
+  /** Bumped when files are replaced wholesale (Reset, Solution, step change) so editors reload. */
+  readonly revision = signal(0);
+
+  readonly step = computed(() => this.data.steps[this.stepIndex.value]!);
+  readonly running = computed(() => ['starting', 'running'].includes(this.runState.value));
+
+  #outputs = new Map<string, string>();
+  #outputListeners = new Set<(process: string, data: string) => void>();
+  #runtime: Promise<SandboxRuntime | null> | null = null;
+  #handle: RunHandle | null = null;
+  #runSerial = 0;
+  #connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>;
+
+  constructor(data: WorkbenchData, connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>) {
+    this.data = data;
+    this.#connect = connect;
+    const saved = typeof localStorage === 'undefined' ? undefined : storage.step(data.lesson);
+    const index = Math.max(0, data.steps.findIndex((s) => s.id === saved));
+    this.#loadStep(index);
+    this.activeTerminal.value = data.manifest.processes[0]!.name;
+    if (typeof localStorage !== 'undefined') this.passed.value = storage.progress()[data.lesson] ?? {};
+  }
+
+  // ---- files ---------------------------------------------------------------------------
+
+  #loadStep(index: number): void {
+    const step = this.data.steps[index]!;
+    const edits = typeof localStorage === 'undefined' ? {} : storage.edits(this.data.lesson, step.id);
+    batch(() => {
+      this.stepIndex.value = index;
+      this.files.value = { ...step.files, ...edits };
+      const open = this.data.manifest.open;
+      if (!this.files.value[this.activeFile.value]) this.activeFile.value = open && this.files.value[open] !== undefined ? open : Object.keys(step.files)[0]!;
+      this.check.value = { state: 'idle' };
+      this.revision.value++;
+    });
+  }
+
+  selectStep(index: number): void {
+    if (index === this.stepIndex.value || !this.data.steps[index]) return;
+    this.#loadStep(index);
+    storage.saveStep(this.data.lesson, this.step.value.id);
+  }
+
+  edit(path: string, contents: string): void {
+    if (this.files.value[path] === contents) return;
+    this.files.value = { ...this.files.value, [path]: contents };
+    const start = this.step.value.files;
+    const edits: FileMap = {};
+    for (const [p, c] of Object.entries(this.files.value)) if (start[p] !== c) edits[p] = c;
+    storage.saveEdits(this.data.lesson, this.step.value.id, edits);
+  }
+
+  /** Files the reader changed from the step's starting point. */
+  readonly changed = computed(() => {
+    const start = this.step.value.files;
+    return new Set(Object.keys(this.files.value).filter((p) => start[p] !== this.files.value[p]));
+  });
+
+  reset(): void {
+    storage.saveEdits(this.data.lesson, this.step.value.id, {});
+    this.#loadStep(this.stepIndex.value);
+  }
+
+  applySolution(): void {
+    const { solution } = this.step.value;
+    batch(() => {
+      this.files.value = { ...solution };
+      this.solutionOpen.value = false;
+      this.revision.value++;
+    });
+    const start = this.step.value.files;
+    storage.saveEdits(this.data.lesson, this.step.value.id, Object.fromEntries(Object.entries(solution).filter(([p, c]) => start[p] !== c)));
+  }
+
+  // ---- output --------------------------------------------------------------------------
+
+  output(process: string): string {
+    return this.#outputs.get(process) ?? '';
+  }
+  onOutput(listener: (process: string, data: string) => void): () => void {
+    this.#outputListeners.add(listener);
+    return () => this.#outputListeners.delete(listener);
+  }
+  #write(process: string, data: string): void {
+    const all = (this.#outputs.get(process) ?? '') + data;
+    this.#outputs.set(process, all.length > MAX_OUTPUT ? all.slice(-MAX_OUTPUT) : all);
+    for (const l of this.#outputListeners) l(process, data);
+  }
+  #note(process: string, text: string): void {
+    this.#write(process, `\r\n\x1b[2m── ${text}\x1b[0m\r\n`);
+  }
+
+  // ---- runtime and run -----------------------------------------------------------------
+
+  engage(): void {
+    if (this.engaged.value) return;
+    this.engaged.value = true;
+    void this.runtime();
+  }
+
+  runtime(): Promise<SandboxRuntime | null> {
+    this.#runtime ??= (async () => {
+      this.runtimeLine.value = 'Choosing a runtime…';
+      const { runtime, reason } = await this.#connect();
+      batch(() => {
+        this.runtimeLine.value = reason;
+        this.runtimeKind.value = runtime ? runtime.kind : 'none';
+      });
+      return runtime;
+    })();
+    return this.#runtime;
+  }
+
+  #error(message: string): void {
+    this.errors.value = [...this.errors.value.slice(-2), message];
+  }
+  dismissErrors(): void {
+    this.errors.value = [];
+  }
+
+  async run(): Promise<void> {
+    this.engage();
+    const serial = ++this.#runSerial;
+    if (this.#handle) await this.stop();
+    const runtime = await this.runtime();
+    if (!runtime || serial !== this.#runSerial) return;
+    const { manifest } = this.data;
+    batch(() => {
+      this.runState.value = 'starting';
+      this.runMessage.value = '';
+      this.previewUrl.value = '';
+      this.errors.value = [];
+      this.processes.value = Object.fromEntries(manifest.processes.map((p) => [p.name, { state: 'waiting' as ProcessState }]));
+    });
+    for (const p of manifest.processes) this.#outputs.set(p.name, '');
+    for (const l of this.#outputListeners) l('*', '\x1bc');
+    try {
+      this.#handle = await runtime.run(
+        { manifest, step: this.step.value.id, files: this.files.value },
+        {
+          output: (process, data) => this.#write(process, data),
+          process: (process, state, detail) => {
+            this.processes.value = { ...this.processes.value, [process]: { state, detail } };
+            if (state === 'killed' || state === 'exited' || state === 'failed') this.#note(process, `${process} ${state}${detail ? `: ${detail}` : ''}`);
+          },
+          run: (state, message) => {
+            batch(() => {
+              this.runState.value = state;
+              this.runMessage.value = message ?? '';
+            });
+            if (state === 'stopped' || state === 'failed') this.#handle = null;
+          },
+          port: (port, url) => {
+            if (port === manifest.preview?.port) this.previewUrl.value = new URL(url.replace(/\/?$/, '/') + (manifest.preview.path.replace(/^\//, '')), location.href).href;
+          },
+          error: (message) => this.#error(message),
+        },
+      );
+    } catch (e) {
+      batch(() => {
+        this.runState.value = 'failed';
+        this.runMessage.value = (e as Error).message;
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = null;
+    if (!handle) return;
+    this.runState.value = 'stopping';
+    await handle.stop().catch((e: Error) => this.#error(`Stop: ${e.message}`));
+    batch(() => {
+      this.runState.value = 'stopped';
+      this.previewUrl.value = '';
+    });
+  }
+
+  async kill(process: string): Promise<void> {
+    await this.#handle?.kill(process).catch((e: Error) => this.#error(`Kill ${process}: ${e.message}`));
+  }
+
+  async restart(process: string): Promise<void> {
+    this.#note(process, `restarting ${process}`);
+    await this.#handle?.restart(process).catch((e: Error) => this.#error(`Restart ${process}: ${e.message}`));
+  }
+
+  input(process: string, data: string): void {
+    try {
+      this.#handle?.input(process, data);
+    } catch (e) {
+      this.#error((e as Error).message);
+    }
+  }
+
+  /** Runs the step's check; starts the sandbox first when it is not running. */
+  async runCheck(): Promise<void> {
+    const step = this.step.value.id;
+    this.check.value = { state: 'running' };
+    try {
+      if (this.runState.value !== 'running') {
+        await this.run();
+        await this.#until(() => this.runState.value !== 'starting', 180_000);
+        if (this.runState.value !== 'running') throw new Error(`the sandbox did not start: ${this.runMessage.value || this.runState.value}`);
+      }
+      const handle = this.#handle;
+      if (!handle) throw new Error('the sandbox is not running');
+      const result = await handle.check(step);
+      this.check.value = { state: 'done', result };
+      if (result.ok) {
+        storage.markPassed(this.data.lesson, step);
+        this.passed.value = { ...this.passed.value, [step]: new Date().toISOString() };
+      }
+    } catch (e) {
+      this.check.value = { state: 'error', message: (e as Error).message };
+    }
+  }
+
+  #until(done: () => boolean, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => (dispose(), reject(new Error(`the sandbox did not start within ${timeoutMs / 1000} s`))), timeoutMs);
+      const dispose = this.runState.subscribe(() => {
+        if (done()) queueMicrotask(() => (clearTimeout(timer), dispose(), resolve()));
+      });
+    });
+  }
+
+  dispose(): void {
+    void this.#handle?.stop();
+    void this.#runtime?.then((r) => r?.dispose());
+  }
+}

@@ -1,0 +1,65 @@
+// `npm test`: unit tests, then the site build, then the browser tests against the server
+// that `npm start` runs. Each group runs in its own `node --test` so the heavy browser
+// tests never compete with each other for this machine's two cores.
+import { spawnSync } from 'node:child_process';
+import { existsSync, globSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { only: { type: 'string', multiple: true }, 'no-build': { type: 'boolean', default: false } },
+});
+
+const groups = [
+  { name: 'unit', pattern: 'test/unit/**/*.test.ts', concurrency: 2 },
+  { name: 'broker', pattern: 'test/broker/**/*.test.ts', concurrency: 1 },
+  { name: 'e2e', pattern: 'test/e2e/**/*.test.ts', concurrency: 1, build: true },
+].filter((g) => !values.only || values.only.includes(g.name));
+
+const env = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' };
+const counts = { passed: 0, failed: 0, skipped: 0 };
+let failedGroups: string[] = [];
+
+for (const group of groups) {
+  const files = positionals.length ? positionals.filter((p) => p.startsWith(`test/${group.name}/`)) : globSync(group.pattern).sort();
+  if (files.length === 0) continue;
+  if (group.build && !values['no-build']) {
+    console.log('\n▶ building the site (astro build)');
+    const build = spawnSync(process.execPath, ['node_modules/astro/bin/astro.mjs', 'build'], { stdio: 'inherit', env });
+    if (build.status !== 0) {
+      failedGroups.push(`${group.name} (build failed)`);
+      counts.failed++;
+      continue;
+    }
+  }
+  console.log(`\n▶ ${group.name} tests`);
+  const dir = mkdtempSync(join(tmpdir(), 'hotpot-test-'));
+  const summary = join(dir, 'summary.json');
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${group.concurrency}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./test/summary-reporter.ts',
+      `--test-reporter-destination=${summary}`,
+      ...files,
+    ],
+    { stdio: 'inherit', env },
+  );
+  if (existsSync(summary)) {
+    const s = JSON.parse(readFileSync(summary, 'utf8')) as typeof counts;
+    counts.passed += s.passed;
+    counts.failed += s.failed;
+    counts.skipped += s.skipped;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (result.status !== 0) failedGroups.push(group.name);
+}
+
+console.log(`\n${failedGroups.length ? `failed groups: ${failedGroups.join(', ')}` : 'all groups passed'}`);
+console.log(`tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+process.exit(failedGroups.length ? 1 : 0);

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { choose, plan, preferenceFrom, webContainerBlocker, withTimeout, type Situation } from '../../site/runtime/select.ts';
+import type { SandboxRuntime } from '../../site/runtime/types.ts';
+import { SandboxManifest } from '../../sandboxes/schema.ts';
+
+const fake = (kind: 'webcontainer' | 'local'): SandboxRuntime => ({ kind, reason: kind, run: async () => { throw new Error('not used'); }, dispose() {} });
+const base: Situation = { preference: 'auto', crossOriginIsolated: true };
+
+test('?runtime= is read, and a wrong value is said, not ignored', () => {
+  assert.deepEqual(preferenceFrom(''), { preference: 'auto' });
+  assert.deepEqual(preferenceFrom('?runtime=local'), { preference: 'local' });
+  assert.deepEqual(preferenceFrom('?x=1&runtime=webcontainer'), { preference: 'webcontainer' });
+  const wrong = preferenceFrom('?runtime=docker');
+  assert.equal(wrong.preference, 'auto');
+  assert.match(wrong.note!, /docker is not a runtime/);
+});
+
+test('plans: WebContainer first only where it can start', () => {
+  assert.deepEqual(plan(base).map((p) => p.kind), ['webcontainer', 'local']);
+  assert.deepEqual(plan({ ...base, crossOriginIsolated: false }).map((p) => p.kind), ['local']);
+  assert.match(plan({ ...base, crossOriginIsolated: false })[0]!.reason, /not cross-origin isolated/);
+  assert.deepEqual(plan({ ...base, preference: 'local' }).map((p) => p.kind), ['local']);
+  assert.deepEqual(plan({ ...base, preference: 'webcontainer' }).map((p) => p.kind), ['webcontainer', 'local']);
+  assert.match(plan({ ...base, blocker: 'this sandbox starts redis-server' })[0]!.reason, /redis-server/);
+  assert.match(plan({ ...base, failedAgoMs: 120_000 })[0]!.reason, /failed to start 2 min ago/);
+  assert.deepEqual(plan({ ...base, failedAgoMs: 60 * 60_000 }).map((p) => p.kind), ['webcontainer', 'local']);
+});
+
+test('a WebContainer boot that never settles falls back to the local runner, and says why', async () => {
+  const failures: string[] = [];
+  const never = new Promise<SandboxRuntime>(() => {});
+  const choice = await choose(
+    base,
+    { webcontainer: (ms) => withTimeout(never, ms, 'WebContainer boot'), local: async () => fake('local'), onWebContainerFailure: (e) => failures.push(e.message) },
+    50,
+  );
+  assert.equal(choice.runtime?.kind, 'local');
+  assert.match(choice.reason, /Local runner .*WebContainer did not start.*did not finish within 0 s/);
+  assert.equal(failures.length, 1);
+});
+
+test('with neither runtime, the reader is told how to run it locally', async () => {
+  const choice = await choose({ ...base, crossOriginIsolated: false }, { webcontainer: async () => fake('webcontainer'), local: async () => null });
+  assert.equal(choice.runtime, null);
+  assert.match(choice.reason, /npm install && npm start/);
+});
+
+test('WebContainer is chosen when it boots', async () => {
+  const choice = await choose(base, { webcontainer: async () => fake('webcontainer'), local: async () => fake('local') });
+  assert.equal(choice.runtime?.kind, 'webcontainer');
+});
+
+test('a sandbox that starts a native binary is flagged for WebContainer', () => {
+  const m = SandboxManifest.parse({
+    id: 'x', title: 'X', ports: { a: 2000 },
+    processes: [{ name: 'db', command: ['redis-server'] }, { name: 'app', command: ['node', 'a.ts'] }],
+    steps: [{ id: 's', title: 'S', start: 'a', solution: 'b', check: { command: ['node', 'c.ts'] } }],
+  });
+  assert.match(webContainerBlocker(m)!, /redis-server/);
+  assert.equal(webContainerBlocker({ ...m, processes: [m.processes[1]!] }), undefined);
+});
