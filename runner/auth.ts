@@ -1,0 +1,125 @@
+// The per-start token, as Jupyter does it: the URL that `npm start` prints carries it once,
+// the runner moves it into an HttpOnly cookie, and every request (pages, API, WebSocket,
+// previews) must present it. Anyone else on this machine or network gets 401 or 403.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { messagePage } from './http.ts';
+
+export const TOKEN_COOKIE = 'hotpot_token';
+export const TOKEN_HEADER = 'x-hotpot-token';
+export const TOKEN_PARAM = 'token';
+
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Constant-time comparison (hashing first makes lengths equal and leaks nothing about them). */
+export function tokenEquals(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // keep it as sent
+    }
+    if (name && !out.has(name)) out.set(name, value);
+  }
+  return out;
+}
+
+/** The Cookie header without the runner's token, so a sandbox never sees it (null when nothing is left). */
+export function cookieWithoutToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const kept = header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p && p.split('=', 1)[0]!.trim() !== TOKEN_COOKIE);
+  return kept.length ? kept.join('; ') : null;
+}
+
+export function tokenCookie(token: string): string {
+  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+export type AuthOutcome =
+  /** Carries the right token. */
+  | { kind: 'ok' }
+  /** `?token=` was right: set the cookie and redirect to this URL (the token parameter removed). */
+  | { kind: 'redirect'; location: string; cookie: string }
+  /** No token at all. */
+  | { kind: 'missing' }
+  /** A token, but not this start's. */
+  | { kind: 'wrong' };
+
+/**
+ * Decides on a request. A right `?token=` redirects to the same URL without it (for WebSocket
+ * handshakes, where `redirect` is false, it is simply accepted). Otherwise the cookie and the
+ * X-Hotpot-Token header are tried, and either being right is enough: a `token` parameter that
+ * is not ours then belongs to the page (a sandbox may use one) and is left alone.
+ */
+export function authorize(req: IncomingMessage, token: string, options: { redirect?: boolean } = {}): AuthOutcome {
+  const url = new URL(req.url ?? '/', 'http://runner.invalid');
+  const fromQuery = url.searchParams.getAll(TOKEN_PARAM);
+  // Judge every candidate, so the time taken does not tell which one was right.
+  let queryOk = false;
+  for (const t of fromQuery) queryOk = tokenEquals(t, token) || queryOk;
+  if (queryOk) {
+    if (options.redirect === false) return { kind: 'ok' };
+    url.searchParams.delete(TOKEN_PARAM);
+    const search = url.searchParams.toString();
+    return { kind: 'redirect', location: `${url.pathname}${search ? `?${search}` : ''}`, cookie: tokenCookie(token) };
+  }
+  const candidates: string[] = [];
+  const cookie = parseCookies(req.headers.cookie).get(TOKEN_COOKIE);
+  if (cookie !== undefined) candidates.push(cookie);
+  const header = req.headers[TOKEN_HEADER];
+  if (typeof header === 'string') candidates.push(header);
+  let ok = false;
+  for (const c of candidates) ok = tokenEquals(c, token) || ok;
+  if (ok) return { kind: 'ok' };
+  return candidates.length === 0 && fromQuery.length === 0 ? { kind: 'missing' } : { kind: 'wrong' };
+}
+
+/**
+ * For WebSocket handshakes: a browser always sends Origin; it must name the host the page
+ * was loaded from (the Host header), or another site is trying to drive the runner.
+ */
+export function originAllowed(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host;
+  if (!host) return false;
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+export const missingTokenPage = messagePage('This page needs the link that npm start printed', [
+  'The Hotpot runner only answers the browser that opened the link it printed when it started, so that no other page or person can run programs on this computer.',
+  'Go to the terminal where you ran <code>npm start</code> and open the link that starts with <code>Hotpot is running at</code> (it ends with <code>?token=…</code>).',
+]);
+
+export const wrongTokenPage = messagePage('This link is from an earlier start of the runner', [
+  'The token in this request does not match the one the runner made when it started this time (each start of <code>npm start</code> makes a new one).',
+  'Go to the terminal where you ran <code>npm start</code> and open the link it printed, the one that ends with <code>?token=…</code>.',
+]);
+
+/** Loopback: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
+}

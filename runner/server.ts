@@ -1,0 +1,320 @@
+// The runner's HTTP server: the built site, the token gate, the health endpoint, the
+// WebSocket API at /api/runner (one run per connection) and the preview proxy.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { join, resolve } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SandboxError, listSandboxes, loadSandbox, type LoadedSandbox } from '../sandboxes/load.ts';
+import { ClientMessage, type ServerMessage } from './protocol.ts';
+import { authorize, missingTokenPage, newToken, originAllowed, wrongTokenPage } from './auth.ts';
+import { isolationHeaders, messagePage, refuseUpgrade, sendHtml, sendJson, setIsolationHeaders } from './http.ts';
+import { checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from './limits.ts';
+import { PREVIEW_PREFIX, proxyHttp, proxyUpgrade, type PreviewTarget } from './proxy.ts';
+import { Run, RunError, projectRoot } from './run.ts';
+import { createStaticSite } from './static.ts';
+
+export const API_PATH = '/api/runner';
+export const HEALTH_PATH = '/api/runner/health';
+export const PROTOCOL_VERSION = 1;
+export const MAX_PAYLOAD = 4 * 1024 * 1024;
+/** Output waiting to be sent to one page beyond which more output is dropped. */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+export interface RunnerServerOptions {
+  /** 0 for any free port. Default 4321. */
+  port?: number;
+  /** Default 127.0.0.1. The CLI refuses non-loopback hosts without --allow-remote; this function does not check. */
+  host?: string;
+  /** Default: a random one (24 bytes, base64url). */
+  token?: string;
+  /** The built site. Default <project>/dist. */
+  dist?: string;
+  /** Folder whose subfolders are the sandboxes. Default <project>/sandboxes. */
+  sandboxesRoot?: string;
+  /** Linked as node_modules into every run. Default: see defaultModulesDir(). */
+  modulesDir?: string | null;
+  /** When set, "broker" processes are not started and REDIS_URL is this. */
+  redisUrl?: string;
+  limits?: Partial<Limits>;
+  /** Where the server's own log lines go. Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+export interface RunnerServer {
+  /** http://<host>:<port> as bound (no trailing slash). */
+  url: string;
+  port: number;
+  host: string;
+  token: string;
+  limits: Limits;
+  /** Runs in progress (for tests and diagnostics). */
+  runs(): Run[];
+  /** Stops every run (killing every process tree), closes every connection and the server. */
+  close(): Promise<void>;
+}
+
+/** The state of one WebSocket connection: at most one run. */
+class Session {
+  readonly socket: WebSocket;
+  run: Run | null = null;
+  /** Bumped by every run/stop/close, so a run request overtaken by a newer one is dropped. */
+  generation = 0;
+  closed = false;
+  constructor(socket: WebSocket) {
+    this.socket = socket;
+  }
+  /** Output not sent because the browser was not reading (per process, in characters). */
+  #unsent = new Map<string, number>();
+  send(message: ServerMessage): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (message.type === 'output') {
+      // A page that stopped reading (a hidden tab, a slow link) must not make the runner hoard output.
+      if (this.socket.bufferedAmount > MAX_BUFFERED) {
+        this.#unsent.set(message.process, (this.#unsent.get(message.process) ?? 0) + message.data.length);
+        return;
+      }
+      const unsent = this.#unsent.get(message.process);
+      if (unsent) {
+        this.#unsent.delete(message.process);
+        const notice = `\r\n\x1b[0;33m[hotpot] ${formatBytes(unsent)} of output not shown: this page was not keeping up.\x1b[0m\r\n`;
+        this.socket.send(JSON.stringify({ type: 'output', process: message.process, data: notice } satisfies ServerMessage));
+      }
+    }
+    this.socket.send(JSON.stringify(message));
+  }
+  error(code: string, message: string): void {
+    this.send({ type: 'error', code, message });
+  }
+}
+
+function describeZod(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(message)'}: ${i.message}`)
+    .join('; ');
+}
+
+export async function createRunnerServer(options: RunnerServerOptions = {}): Promise<RunnerServer> {
+  const token = options.token ?? newToken();
+  const host = options.host ?? '127.0.0.1';
+  const dist = resolve(options.dist ?? join(projectRoot, 'dist'));
+  const sandboxesRoot = resolve(options.sandboxesRoot ?? join(projectRoot, 'sandboxes'));
+  // undefined: each run finds the default itself (a build may prepare it while the runner runs).
+  const modulesDir = options.modulesDir;
+  const limits = resolveLimits(options.limits);
+  const log = options.log ?? (() => {});
+  const site = createStaticSite(dist, token);
+
+  const runs = new Map<string, Run>();
+  const sessions = new Set<Session>();
+  let closing = false;
+
+  const resolveTarget = (runId: string, port: string): PreviewTarget | null => runs.get(runId)?.target(port) ?? null;
+
+  function refuseHttp(res: ServerResponse, kind: 'missing' | 'wrong'): void {
+    sendHtml(res, kind === 'missing' ? 401 : 403, kind === 'missing' ? missingTokenPage : wrongTokenPage);
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    setIsolationHeaders(res);
+    const auth = authorize(req, token);
+    if (auth.kind === 'missing' || auth.kind === 'wrong') return refuseHttp(res, auth.kind);
+    if (auth.kind === 'redirect') {
+      res.writeHead(302, { ...isolationHeaders, Location: auth.location, 'Set-Cookie': auth.cookie, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    const url = req.url ?? '/';
+    const pathname = url.split('?', 1)[0]!;
+    if (pathname === HEALTH_PATH) return sendJson(res, 200, { ok: true, version: PROTOCOL_VERSION });
+    if (pathname.startsWith(PREVIEW_PREFIX)) return proxyHttp(req, res, resolveTarget);
+    if (pathname === API_PATH) {
+      return sendHtml(res, 426, messagePage('Upgrade required', ['This address is the runner\u2019s WebSocket API.']), { Upgrade: 'websocket' });
+    }
+    await site.handle(req, res);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
+
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    const auth = authorize(req, token, { redirect: false });
+    if (auth.kind === 'missing') return refuseUpgrade(socket, 401, 'Open the link that npm start printed: this connection has no token.');
+    if (auth.kind !== 'ok') return refuseUpgrade(socket, 403, 'This token is not the one the runner made at this start: open the link that npm start printed.');
+    if (!originAllowed(req)) return refuseUpgrade(socket, 403, 'Connections from another site are refused.');
+    if (closing) return refuseUpgrade(socket, 503, 'The runner is shutting down.');
+    const pathname = (req.url ?? '/').split('?', 1)[0]!;
+    if (pathname === API_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+      return;
+    }
+    if (pathname.startsWith(PREVIEW_PREFIX)) return proxyUpgrade(req, socket, head, resolveTarget);
+    refuseUpgrade(socket, 404, 'There is no WebSocket endpoint here.');
+  }
+
+  function onConnection(ws: WebSocket): void {
+    const session = new Session(ws);
+    sessions.add(session);
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, 30_000);
+    ping.unref();
+    ws.on('message', (data, isBinary) => void onMessage(session, isBinary ? null : data.toString()));
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      clearInterval(ping);
+      session.closed = true;
+      session.generation++;
+      sessions.delete(session);
+      const run = session.run;
+      session.run = null;
+      void run?.stop();
+    });
+    session.send({ type: 'hello', version: PROTOCOL_VERSION, limits: { ...limits } });
+  }
+
+  async function onMessage(session: Session, text: string | null): Promise<void> {
+    if (text === null) return session.error('bad-message', 'Messages must be JSON text, not binary.');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      return session.error('bad-message', `The message is not valid JSON: ${(e as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return session.error('bad-message', 'The message must be a JSON object with a "type".');
+    const obj = raw as Record<string, unknown>;
+    // Paths and sizes first: their refusal has its own codes (the schema would only say "bad message").
+    if (obj.type === 'run' && 'files' in obj) {
+      const problem = checkFiles(obj.files, limits);
+      if (problem) return session.error(problem.code, problem.message);
+    }
+    const parsed = ClientMessage.safeParse(raw);
+    if (!parsed.success) return session.error('bad-message', `The message is not understood: ${describeZod(parsed.error)}`);
+    const message = parsed.data;
+    try {
+      switch (message.type) {
+        case 'run':
+          return await startRun(session, message.sandbox, message.step, message.files);
+        case 'stop': {
+          session.generation++;
+          const run = session.run;
+          if (!run) return session.send({ type: 'run', state: 'stopped' });
+          await run.stop();
+          return;
+        }
+        case 'kill':
+          return await requireRun(session).kill(message.process);
+        case 'restart':
+          return await requireRun(session).restart(message.process);
+        case 'input':
+          return requireRun(session).input(message.process, message.data);
+        case 'check':
+          await requireRun(session).check(message.step);
+          return;
+      }
+    } catch (e) {
+      if (e instanceof RunError) return session.error(e.code, e.message);
+      log(`runner: ${(e as Error).stack ?? e}`);
+      session.error('internal', `The runner hit an unexpected problem: ${(e as Error).message}`);
+    }
+  }
+
+  function requireRun(session: Session): Run {
+    const run = session.run;
+    if (!run || run.state === 'stopped' || run.state === 'failed' || run.state === 'stopping')
+      throw new RunError('not-running', 'The sandbox is not running. Press Run first.');
+    return run;
+  }
+
+  async function startRun(session: Session, sandboxId: string, step: string, files: Record<string, string>): Promise<void> {
+    const generation = ++session.generation;
+    let sandbox: LoadedSandbox;
+    try {
+      const known = await listSandboxes(sandboxesRoot);
+      if (!known.includes(sandboxId)) return session.error('unknown-sandbox', `There is no sandbox "${sandboxId}" on this runner.`);
+      sandbox = await loadSandbox(sandboxId, sandboxesRoot);
+    } catch (e) {
+      const detail = e instanceof SandboxError ? e.message : (e as Error).message;
+      log(`runner: sandbox "${sandboxId}" could not be loaded: ${detail}`);
+      return session.error('bad-sandbox', `The sandbox "${sandboxId}" could not be loaded: ${detail}`);
+    }
+    if (!sandbox.manifest.steps.some((s) => s.id === step)) return session.error('unknown-step', `The sandbox "${sandboxId}" has no step "${step}".`);
+    // A second run replaces the first.
+    const previous = session.run;
+    session.run = null;
+    if (previous) await previous.stop();
+    if (generation !== session.generation || session.closed || closing) return;
+    if (runs.size >= limits.runs) return session.error('too-many-runs', limitMessages.tooManyRuns(limits));
+    const run = new Run({
+      sandbox,
+      step,
+      files,
+      modulesDir,
+      redisUrl: options.redisUrl,
+      limits,
+      onMessage: (m) => session.send(m),
+      onEnd: (r) => {
+        runs.delete(r.id);
+        if (session.run === r) session.run = null;
+      },
+    });
+    runs.set(run.id, run);
+    session.run = run;
+    log(`runner: run ${run.id} of ${sandboxId}/${step} started`);
+    await run.start().catch(() => {
+      // told to the reader through the run's messages
+    });
+  }
+
+  const server: Server = createServer((req, res) => {
+    onRequest(req, res).catch((e: unknown) => {
+      log(`runner: ${(e as Error).stack ?? e}`);
+      if (!res.headersSent) sendHtml(res, 500, messagePage('Something went wrong in the runner', ['Look at the terminal where <code>npm start</code> runs.']));
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) refuseUpgrade(socket, 400, 'Bad request');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4321, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    host,
+    token,
+    limits,
+    runs: () => [...runs.values()],
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        for (const s of sessions) s.generation++;
+        await Promise.allSettled([...runs.values()].map((r) => r.stop()));
+        for (const s of sessions) s.socket.terminate();
+        wss.close();
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+      })();
+      return closed;
+    },
+  };
+}

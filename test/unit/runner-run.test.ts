@@ -1,0 +1,140 @@
+// One run without the server (as benchmarks use it): failures while starting, and each run
+// limit hit for real. Fixture: test/fixtures/sandboxes/misbehave (mode.txt says how it misbehaves).
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
+import { loadSandbox, type LoadedSandbox } from '../../sandboxes/load.ts';
+import type { ServerMessage } from '../../runner/protocol.ts';
+import { Run, RunError } from '../../runner/run.ts';
+import type { Limits } from '../../runner/limits.ts';
+import { fixtureSandboxes, isAlive, waitUntil } from '../fixtures/runner-client.ts';
+
+type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+
+let misbehave: LoadedSandbox;
+let echo: LoadedSandbox;
+before(async () => {
+  misbehave = await loadSandbox('misbehave', fixtureSandboxes);
+  echo = await loadSandbox('echo', fixtureSandboxes);
+});
+
+function start(mode: string, limits: Partial<Limits> = {}) {
+  const messages: ServerMessage[] = [];
+  const run = new Run({ sandbox: misbehave, step: 'only', files: { ...misbehave.steps[0]!.files, 'mode.txt': mode }, limits, onMessage: (m) => messages.push(m) });
+  const started = run.start();
+  return { run, messages, started };
+}
+
+function lastRun(messages: ServerMessage[]): Of<'run'> | undefined {
+  return messages.filter((m): m is Of<'run'> => m.type === 'run').at(-1);
+}
+
+/** Pids of live processes working in this folder (sandbox processes and their children). */
+function processesIn(dir: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readlinkSync(`/proc/${e}/cwd`).startsWith(dir) && isAlive(Number(e))) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+describe('a run that fails to start', () => {
+  test('a process that exits before it is ready fails the run, naming the process and its probe', async () => {
+    const { run, messages, started } = start('crash');
+    await assert.rejects(started, (e: unknown) => e instanceof RunError && e.code === 'start-failed');
+    const final = lastRun(messages)!;
+    assert.equal(final.state, 'failed');
+    assert.equal(final.message, '"app" exited with code 3 before it was ready (it waited for HTTP GET / on port "app" to answer).');
+    assert.ok(messages.some((m) => m.type === 'output' && m.data.includes('something is wrong')), 'its output reached the terminal');
+    assert.ok(messages.some((m) => m.type === 'process' && m.state === 'failed'));
+    assert.equal(existsSync(run.dir!), false, 'the folder is removed');
+  });
+
+  test('a process that never gets ready fails the run after readyTimeoutMs and is killed', async () => {
+    const { run, messages, started } = start('stuck');
+    await assert.rejects(started, RunError);
+    assert.equal(lastRun(messages)!.message, '"app" was not ready after 1.5 s: it waited for HTTP GET / on port "app" to answer.');
+    const pid = run.processes()[0]!.pid!;
+    await waitUntil(() => !isAlive(pid), 'the stuck process to be gone');
+    assert.equal(existsSync(run.dir!), false);
+  });
+
+  test('bad files are refused before anything is written', async () => {
+    const messages: ServerMessage[] = [];
+    const run = new Run({ sandbox: misbehave, step: 'only', files: { 'mode.txt': 'ok', '../escape.txt': 'x' }, onMessage: (m) => messages.push(m) });
+    await assert.rejects(run.start(), (e: unknown) => e instanceof RunError && e.code === 'bad-path');
+    assert.equal(run.dir, null, 'no folder was made');
+    assert.ok(messages.some((m) => m.type === 'error' && m.code === 'bad-path' && /"\.\.\/escape\.txt" is refused/.test(m.message)));
+  });
+
+  test('an unknown step is refused', async () => {
+    const run = new Run({ sandbox: misbehave, step: 'nope', files: misbehave.steps[0]!.files });
+    await assert.rejects(run.start(), (e: unknown) => e instanceof RunError && e.code === 'unknown-step');
+  });
+});
+
+describe('limits, hit for real', () => {
+  test('output over the rate is dropped with one yellow notice line saying how much', async () => {
+    const { run, messages, started } = start('flood', { outputBytesPerSecond: 16 * 1024 });
+    await started;
+    try {
+      await waitUntil(() => messages.some((m) => m.type === 'output' && m.data.includes('of output dropped')), 'the dropped-output notice', 20_000);
+      const notice = messages.find((m): m is Of<'output'> => m.type === 'output' && m.data.includes('of output dropped'))!;
+      assert.match(notice.data, /\x1b\[0;33m\[hotpot\] [\d.]+ (KiB|MiB|bytes) of output dropped: this process printed more than 16 KiB per second\.\x1b\[0m/);
+      assert.equal(notice.process, 'app');
+    } finally {
+      await run.stop();
+    }
+  });
+
+  test('more processes than the limit stop the run with a message, and none of them remains', async () => {
+    const { run, messages, started } = start('fork', { processes: 4 });
+    await started.catch(() => {}); // the sampler may stop it before or after it is ready
+    const dir = run.dir!;
+    await waitUntil(() => lastRun(messages)?.state === 'failed', 'the run to fail on the process limit', 20_000);
+    const error = messages.find((m): m is Of<'error'> => m.type === 'error')!;
+    assert.equal(error.code, 'too-many-processes');
+    assert.match(error.message, /more than the limit of 4, so the run was stopped/);
+    assert.equal(lastRun(messages)!.message, error.message);
+    await waitUntil(() => processesIn(dir).length === 0, 'every process of the run to be gone');
+    assert.equal(existsSync(dir), false);
+  });
+
+  test('the run time limit stops the run with a message', async () => {
+    const { run, messages, started } = start('ok', { runMs: 1000 });
+    await started;
+    await waitUntil(() => lastRun(messages)?.state === 'stopped', 'the time limit to stop the run', 20_000);
+    assert.equal(lastRun(messages)!.message, 'This run reached the time limit of 1 second and was stopped. Press Run to start it again.');
+    assert.ok(messages.some((m) => m.type === 'error' && m.code === 'time-limit'));
+    assert.equal(existsSync(run.dir!), false);
+  });
+});
+
+describe('--redis-url', () => {
+  test('the broker is not started and every process gets the given REDIS_URL', async () => {
+    const messages: ServerMessage[] = [];
+    const url = 'redis://:secret@127.0.0.1:6399';
+    const run = new Run({ sandbox: echo, step: 'answer', files: echo.steps[0]!.files, redisUrl: url, onMessage: (m) => messages.push(m) });
+    await run.start();
+    try {
+      const broker = messages.filter((m): m is Of<'process'> => m.type === 'process' && m.process === 'broker');
+      assert.deepEqual(
+        broker.map((m) => m.state),
+        ['waiting', 'ready'],
+      );
+      assert.equal(broker[1]!.pid, undefined, 'never started');
+      const note = messages.find((m): m is Of<'output'> => m.type === 'output' && m.process === 'broker')!;
+      assert.match(note.data, /not started: this runner uses the Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:6399/);
+      assert.ok(!messages.some((m) => m.type === 'port' && m.port === 'broker'), 'no port for a broker that is not there');
+      const env = (await (await fetch(`http://127.0.0.1:${run.ports.web}/env`)).json()) as { REDIS_URL: string };
+      assert.equal(env.REDIS_URL, url);
+    } finally {
+      await run.stop();
+    }
+  });
+});
