@@ -36,6 +36,7 @@ export async function prepareSandboxModules(root: string, outDir: string): Promi
     await rm(entry, { force: true });
   }
   await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
   let files = 0;
   let bytes = 0;
   for (const rel of [...fileList].sort()) {
@@ -49,6 +50,7 @@ export async function prepareSandboxModules(root: string, outDir: string): Promi
     files++;
     bytes += info.size;
   }
+  if (files === 0) throw new Error(`tracing ${SANDBOX_PACKAGES.join(', ')} found no files under ${root}/node_modules: run npm install`);
   await writeFile(stamp, JSON.stringify({ key, files, bytes }));
   return { dir: join(outDir, 'node_modules'), files, bytes };
 }

@@ -5,6 +5,8 @@ import type { RuntimeKind, SandboxRuntime } from './types.ts';
 export type Preference = 'auto' | RuntimeKind;
 
 export const WEBCONTAINER_BOOT_TIMEOUT_MS = 10_000;
+/** sessionStorage key: when a WebContainer boot last failed in this tab. */
+export const WEBCONTAINER_FAILED_KEY = 'hotpot:webcontainer-failed-at';
 /** After a failed boot, automatic selection skips WebContainer for this long (per tab). */
 export const WEBCONTAINER_RETRY_AFTER_MS = 10 * 60_000;
 

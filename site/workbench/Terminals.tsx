@@ -37,22 +37,27 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
             </button>
           );
         })}
-        <span class="hp-spacer" />
-        {defs.filter((p) => p.killable && p.name === active).map((p) => {
-          const st = states[p.name]?.state;
-          const alive = st === 'ready' || st === 'starting';
-          return (
-            <>
-              <button class="hp-small" disabled={!alive} onClick={() => void model.kill(p.name)}>
-                Kill {p.name}
-              </button>
-              <button class="hp-small" disabled={!model.running.value || alive} onClick={() => void model.restart(p.name)}>
-                Restart {p.name}
-              </button>
-            </>
-          );
-        })}
       </div>
+      {defs.filter((p) => p.name === active).map((p) => {
+        const st = states[p.name]?.state;
+        const alive = st === 'ready' || st === 'starting';
+        return (
+          <div class="hp-process-bar">
+            <code class="hp-command" title={p.description}>{p.command.join(' ')}</code>
+            {states[p.name]?.detail && <span class="hp-muted">{states[p.name]!.detail}</span>}
+            {p.killable && (
+              <>
+                <button class="hp-small" disabled={!alive} onClick={() => void model.kill(p.name)}>
+                  Kill {p.name}
+                </button>
+                <button class="hp-small" disabled={!model.running.value || alive} onClick={() => void model.restart(p.name)}>
+                  Restart {p.name}
+                </button>
+              </>
+            )}
+          </div>
+        );
+      })}
       {defs.map((p) => (
         <Terminal key={p.name} model={model} process={p.name} hidden={active !== p.name} />
       ))}
@@ -69,9 +74,9 @@ function Terminal({ model, process, hidden }: { model: WorkbenchModel; process: 
     if (!engaged || !host.current) return;
     let disposed = false;
     let cleanup = () => {};
-    void Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit'), import('@xterm/xterm/css/xterm.css')]).then(([{ Terminal }, { FitAddon }]) => {
+    void Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')]).then(([{ Terminal }, { FitAddon }]) => {
       if (disposed || !host.current) return;
-      const term = new Terminal({ convertEol: false, fontSize: 12, scrollback: 5000, theme: { background: '#1e1e1e' }, fontFamily: 'ui-monospace, DejaVu Sans Mono, monospace' });
+      const term = new Terminal({ convertEol: true, fontSize: 12, scrollback: 5000, theme: { background: '#1e1e1e' }, fontFamily: 'ui-monospace, DejaVu Sans Mono, monospace' });
       const fit = new FitAddon();
       term.loadAddon(fit);
       term.open(host.current);

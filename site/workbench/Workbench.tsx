@@ -106,11 +106,16 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
         </div>
       </div>
       <p class="hp-status" data-runtime={model.runtimeKind.value}>
-        <span class="hp-runtime" data-testid="runtime-line">{model.runtimeLine.value}</span>
+        <span class="hp-runtime" data-testid="runtime-line" title={model.runtimeLine.value}>{model.runtimeLine.value}</span>
         <span class="hp-run-state" role="status">
-          {runState === 'idle' ? '' : `Sandbox ${runState}${model.runMessage.value ? `: ${model.runMessage.value}` : ''}`}
+          {runState === 'idle' ? '' : `Sandbox ${runState}`}
         </span>
       </p>
+      {runState === 'failed' && model.runMessage.value && (
+        <p class="hp-errors" role="alert" data-testid="run-failure">
+          The sandbox stopped: {model.runMessage.value}
+        </p>
+      )}
       <CheckBanner model={model} />
       {model.errors.value.length > 0 && (
         <div class="hp-errors" role="alert">

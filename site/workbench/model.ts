@@ -252,7 +252,7 @@ export class WorkbenchModel {
       if (this.runState.value !== 'running') {
         await this.run();
         await this.#until(() => this.runState.value !== 'starting', 180_000);
-        if (this.runState.value !== 'running') throw new Error(`the sandbox did not start: ${this.runMessage.value || this.runState.value}`);
+        if ((this.runState.value as RunState) !== 'running') throw new Error(`the sandbox did not start: ${this.runMessage.value || this.runState.value}`);
       }
       const handle = this.#handle;
       if (!handle) throw new Error('the sandbox is not running');

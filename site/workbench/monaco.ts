@@ -1,25 +1,35 @@
 // Monaco, loaded on demand: the editor core, TypeScript/JavaScript language support with
 // the sandbox's type declarations (bullmq, ioredis, ws, node), and basic highlighting.
-import * as monaco from 'monaco-editor/editor/editor.api';
-import { typescriptDefaults, ModuleKind, ModuleResolutionKind, ScriptTarget } from 'monaco-editor/languages/features/typescript/register';
-import 'monaco-editor/languages/features/json/register';
-import 'monaco-editor/languages/definitions/html/register';
-import 'monaco-editor/languages/definitions/css/register';
-import 'monaco-editor/languages/definitions/markdown/register';
+// The whole editor (find, hover, suggest … are contributions the bare editor API lacks);
+// every language's tokenizer is its own lazily loaded chunk.
+import * as monaco from 'monaco-editor';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import TsWorker from 'monaco-editor/languages/features/typescript/ts.worker?worker';
 import JsonWorker from 'monaco-editor/languages/features/json/json.worker?worker';
+import CssWorker from 'monaco-editor/languages/features/css/css.worker?worker';
+import HtmlWorker from 'monaco-editor/languages/features/html/html.worker?worker';
+// Monaco's styles, as one file added when the editor loads (not with the page).
+import monacoCss from '../../node_modules/monaco-editor/dev/vs/editor/editor.main.css?url';
+
+if (!document.querySelector('link[data-monaco]')) {
+  const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: monacoCss });
+  link.dataset.monaco = '';
+  document.head.append(link);
+}
 
 (globalThis as { MonacoEnvironment?: monaco.Environment }).MonacoEnvironment = {
   getWorker(_id: string, label: string) {
     if (label === 'typescript' || label === 'javascript') return new TsWorker();
     if (label === 'json') return new JsonWorker();
+    if (label === 'css') return new CssWorker();
+    if (label === 'html') return new HtmlWorker();
     return new EditorWorker();
   },
 };
 
+const { typescriptDefaults, ScriptTarget, ModuleKind, ModuleResolutionKind } = monaco.typescript;
 typescriptDefaults.setCompilerOptions({
-  target: ScriptTarget.ES2022,
+  target: ScriptTarget.ES2020,
   module: ModuleKind.ESNext,
   moduleResolution: ModuleResolutionKind.NodeJs,
   allowImportingTsExtensions: true,
@@ -35,7 +45,7 @@ let typesLoaded: Promise<void> | null = null;
 /** Adds the sandbox's type declarations once per page. */
 export function loadSandboxTypes(): Promise<void> {
   typesLoaded ??= fetch('/generated/sandbox-types.json')
-    .then((r) => (r.ok ? (r.json() as Promise<Record<string, string>>) : {}))
+    .then((r) => (r.ok ? (r.json() as Promise<Record<string, string>>) : ({} as Record<string, string>)))
     .then((libs) => typescriptDefaults.setExtraLibs(Object.entries(libs).map(([filePath, content]) => ({ filePath, content }))))
     .catch(() => undefined);
   return typesLoaded;

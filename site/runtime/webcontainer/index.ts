@@ -3,23 +3,15 @@
 // small and everything around it (selection, timeout, fallback) is tested without it.
 import type { FileSystemTree, WebContainer, WebContainerProcess } from '@webcontainer/api';
 import { withPorts, type FileMap, type SandboxManifest, type SandboxProcess } from '../../../sandboxes/schema.ts';
-import { withTimeout } from '../select.ts';
+import { WEBCONTAINER_FAILED_KEY as FAILED_KEY, withTimeout } from '../select.ts';
 import type { CheckResult, RunEvents, RunHandle, RunRequest, SandboxRuntime } from '../types.ts';
 
-const FAILED_KEY = 'hotpot:webcontainer-failed-at';
 
 // One boot per page, ever: WebContainer allows a single instance, and a boot that never
 // settles (StackBlitz unreachable) would block every later boot() call. Later attempts
 // race the same promise against a fresh timeout instead of queueing behind it.
 let booting: Promise<WebContainer> | null = null;
 
-export function lastWebContainerFailure(): number | undefined {
-  const at = Number(sessionStorage.getItem(FAILED_KEY));
-  return at > 0 ? Date.now() - at : undefined;
-}
-export function recordWebContainerFailure(): void {
-  sessionStorage.setItem(FAILED_KEY, String(Date.now()));
-}
 
 export async function connectWebContainer(timeoutMs: number): Promise<SandboxRuntime> {
   booting ??= import('@webcontainer/api').then(async ({ WebContainer }) => {

@@ -1,0 +1,103 @@
+// `npm run bench`: figures for the local runtime and the page weight, measured side by side
+// in one run on this machine. Not a test: timings on a shared machine are noisy, so they are
+// reported (median of N), never asserted.
+import { gzipSync } from 'node:zlib';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { snapshot } from '@webcontainer/snapshot';
+import { LESSON, cleanup, launchBrowser, openCourse, startCourse } from '../test/e2e/harness.ts';
+import { loadSandbox } from '../sandboxes/load.ts';
+import { SANDBOX_PACKAGES } from '../site/integration/sandbox-modules.ts';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
+const RUNS = Number(values.runs);
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const course = await startCourse();
+const browser = await launchBrowser();
+try {
+  // 1. JavaScript a lesson page loads before the reader touches the workbench.
+  {
+    const { context, page } = await openCourse(browser, course);
+    const scripts = new Map<string, Promise<Buffer>>();
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'script') scripts.set(r.url(), r.body());
+    });
+    await page.goto(`${course.origin}${LESSON}`, { waitUntil: 'networkidle' });
+    let gz = 0;
+    let raw = 0;
+    for (const body of scripts.values()) {
+      const b = await body;
+      raw += b.length;
+      gz += gzipSync(b).length;
+    }
+    console.log(`lesson page JS before the workbench is touched: ${kb(gz)} gzip (${kb(raw)} raw, ${scripts.size} files); goal ≤ 100 KB → ${(gz / (100 * 1024)).toFixed(2)} of the budget`);
+    await context.close();
+  }
+
+  // 2. Bytes a reader downloads to run the sandbox in a WebContainer.
+  {
+    const snap = await readFile('site/public/generated/sandbox-modules.bin');
+    const sandbox = await loadSandbox('async-tasks');
+    const files = gzipSync(JSON.stringify(sandbox.steps[0]!.files)).length;
+    const pruned = gzipSync(snap).length;
+    // The same packages copied whole, as a plain snapshot of node_modules would take them.
+    const dir = await mkdtemp(join(tmpdir(), 'hotpot-bench-'));
+    const closure = new Set<string>();
+    const visit = async (name: string) => {
+      if (closure.has(name)) return;
+      closure.add(name);
+      const pkg = JSON.parse(await readFile(join('node_modules', name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      for (const dep of Object.keys(pkg.dependencies ?? {})) await visit(dep);
+    };
+    for (const p of SANDBOX_PACKAGES) await visit(p);
+    for (const name of closure) await cp(join('node_modules', name), join(dir, 'node_modules', name), { recursive: true, dereference: true }).catch(() => undefined);
+    const plain = gzipSync(await snapshot(dir)).length;
+    await rm(dir, { recursive: true, force: true });
+    console.log(`WebContainer download: ${kb(pruned + files)} gzip (dependency snapshot ${kb(pruned)} + sandbox files ${kb(files)}); goal ≤ 2048 KB → ${((pruned + files) / (2048 * 1024)).toFixed(2)} of the budget`);
+    console.log(`  plain snapshot of the same ${closure.size} packages: ${kb(plain)} gzip; traced snapshot is ${(pruned / plain).toFixed(2)}× its size`);
+  }
+
+  // 3. Run click → first worker log line, and → preview ready (local runtime).
+  {
+    const { context, page } = await openCourse(browser, course);
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    await page.locator('.hp-editor-static').click(); // engage the workbench once, as a reader would
+    const firstLog: number[] = [];
+    const previewReady: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const [log, ready] = await page.evaluate(async () => {
+        type Model = { onOutput(l: (p: string, d: string) => void): () => void; previewUrl: { value: string } };
+        const model = (globalThis as unknown as { __hotpot: Model }).__hotpot;
+        const run = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Run')!;
+        const t0 = performance.now();
+        const log = new Promise<number>((resolve) => {
+          const off = model.onOutput((p, d) => p === 'worker' && d.trim() && (off(), resolve(performance.now() - t0)));
+        });
+        run.click();
+        const ready = (async () => {
+          for (;;) {
+            const frame = document.querySelector<HTMLIFrameElement>('iframe.hp-preview-frame');
+            const doc = frame?.contentDocument;
+            if (doc?.readyState === 'complete' && doc.querySelector('form')) return performance.now() - t0;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        })();
+        return Promise.all([log, ready]);
+      });
+      firstLog.push(log);
+      previewReady.push(ready);
+    }
+    console.log(`Run → first worker log line: median ${median(firstLog).toFixed(0)} ms over ${RUNS} runs (min ${Math.min(...firstLog).toFixed(0)}, max ${Math.max(...firstLog).toFixed(0)})`);
+    console.log(`Run → preview ready:         median ${median(previewReady).toFixed(0)} ms over ${RUNS} runs (min ${Math.min(...previewReady).toFixed(0)}, max ${Math.max(...previewReady).toFixed(0)})`);
+    console.log(`  first log / preview ready: ${(median(firstLog) / median(previewReady)).toFixed(2)}`);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await course.stop();
+  cleanup(course);
+}

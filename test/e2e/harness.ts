@@ -1,0 +1,121 @@
+// Browser tests drive the real thing: the server `npm start` runs (the local runner, with
+// the built site) and Debian's Chromium through playwright-core. Each test file starts its
+// own server with its own TMPDIR, so the sandbox processes it leaves behind (if any) can
+// be found by their working directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const LESSON = '/lessons/async-tasks/';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Course {
+  url: string;
+  origin: string;
+  token: string;
+  tmp: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `node runner/cli.ts` (what `npm start` runs) on a free port, without rebuilding. */
+export async function startCourse(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Course> {
+  const port = await freePort();
+  const token = `test-${Math.random().toString(36).slice(2)}`;
+  const tmp = mkdtempSync(join(tmpdir(), 'hotpot-e2e-'));
+  const child = spawn(process.execPath, ['runner/cli.ts', '--no-build', '--port', String(port), '--token', token, ...extraArgs], {
+    env: { ...process.env, ...env, TMPDIR: tmp, ASTRO_TELEMETRY_DISABLED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the course server did not start within 60 s:\n${log}`)), 60_000);
+    const onData = () => {
+      if (/running at/i.test(log)) (clearTimeout(timer), resolve());
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the course server exited with ${code}:\n${log}`))));
+  });
+  const origin = `http://localhost:${port}`;
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    token,
+    tmp,
+    child,
+    output: () => log,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const code = await exited;
+      return code;
+    },
+  };
+}
+
+/** Pids of live processes whose working directory is under dir (sandbox processes of a course). */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) pids.push(Number(entry));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return pids;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, everyMs = 200): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // As root on a machine without outside network: no sandbox, no background connections.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A fresh browser context that has been through the token link, as a reader would. */
+export async function openCourse(browser: Browser, course: Course, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(course.url);
+  return { context, page };
+}
+
+export function cleanup(course: Course): void {
+  rmSync(course.tmp, { recursive: true, force: true });
+}

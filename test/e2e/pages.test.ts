@@ -1,0 +1,86 @@
+// What a reader sees before running anything: the course map, the lesson page, the editor
+// with IntelliSense, and the phone layout.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { LESSON, cleanup, launchBrowser, openCourse, startCourse, waitFor, type Course } from './harness.ts';
+
+let course: Course;
+let browser: Browser;
+
+describe('pages', { timeout: 5 * 60_000 }, () => {
+  before(async () => {
+    course = await startCourse();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await course?.stop();
+    cleanup(course);
+  });
+
+  test('the course map lists the five lessons in order, the first live, the rest coming, with progress', async () => {
+    const { context, page } = await openCourse(browser, course);
+    const items = page.getByRole('list', { name: 'Course map' }).getByRole('listitem');
+    assert.equal(await items.count(), 5);
+    const text = await items.allInnerTexts();
+    ['Async', 'Schedul', 'Thread pool', 'Concurrency', 'WebSocket'].forEach((w, i) => assert.match(text[i]!, new RegExp(w, 'i')));
+    assert.match(text[0]!, /0 of 3 steps done/);
+    for (const t of text.slice(1)) assert.match(t, /Coming soon/);
+    await items.first().getByRole('link').click();
+    await page.waitForURL(`**${LESSON}`);
+    await context.close();
+  });
+
+  test('the lesson is readable before the workbench is touched, and Monaco loads on first use with IntelliSense for bullmq', async () => {
+    const { context, page } = await openCourse(browser, course);
+    const scripts: string[] = [];
+    page.on('request', (r) => r.resourceType() === 'script' && scripts.push(r.url()));
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    await page.locator('.hp-editor-static').waitFor();
+    assert.equal(await page.locator('.monaco-editor').count(), 0, 'no editor before the reader engages');
+    assert.ok(!scripts.some((u) => /monaco|editor\.api|xterm/i.test(u)), `no editor or terminal code loaded yet:\n${scripts.join('\n')}`);
+
+    await page.locator('button.hp-file[data-path="worker.ts"]').click();
+    await page.locator('.hp-editor-host .monaco-editor').waitFor({ timeout: 60_000 });
+    // Hover over the imported Worker class: TypeScript knows bullmq's declaration.
+    const word = page.locator('.hp-editor-host .view-lines span', { hasText: /^Worker$/ }).first();
+    await word.waitFor();
+    await waitFor(
+      'a hover with bullmq\'s Worker type',
+      async () => {
+        await word.hover();
+        const hover = page.locator('.monaco-hover-content');
+        return (await hover.count()) > 0 && /class Worker/.test(await hover.first().innerText());
+      },
+      60_000,
+      1000,
+    );
+    await context.close();
+  });
+
+  test('every response is cross-origin isolated, so the page can host a WebContainer', async () => {
+    const { context, page } = await openCourse(browser, course);
+    const response = await page.goto(`${course.origin}${LESSON}`);
+    const headers = response!.headers();
+    assert.equal(headers['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');
+    assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+    await context.close();
+  });
+
+  test('on a phone the workbench collapses to tabs', async () => {
+    const { context, page } = await openCourse(browser, course, { width: 390, height: 844 });
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    const tabs = page.getByRole('tablist', { name: 'Workbench panes' });
+    await tabs.waitFor();
+    assert.equal(await page.locator('.hp-pane-preview').isVisible(), false);
+    await tabs.getByRole('tab', { name: 'Preview' }).click();
+    assert.equal(await page.locator('.hp-pane-preview').isVisible(), true);
+    assert.equal(await page.locator('.hp-pane-code').isVisible(), false);
+    // Nothing wider than the screen: the prose reads without sideways scrolling.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `page is ${overflow}px wider than the phone`);
+    await context.close();
+  });
+});

@@ -1,0 +1,115 @@
+// The local runner's guard rails, as seen from a browser: the token, path checks, and no
+// process left behind when the page closes or the server exits.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { LESSON, cleanup, launchBrowser, openCourse, processesUnder, startCourse, waitFor, type Course } from './harness.ts';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+describe('the token', { timeout: 120_000 }, () => {
+  let course: Course;
+  before(async () => (course = await startCourse()));
+  after(async () => {
+    await course.stop();
+    cleanup(course);
+  });
+
+  test('a page or API request without the token gets 401, with a wrong one 403; the link with it lets the reader in', async () => {
+    assert.equal((await fetch(`${course.origin}${LESSON}`)).status, 401);
+    assert.equal((await fetch(`${course.origin}/api/runner/health`)).status, 401);
+    assert.equal((await fetch(`${course.origin}${LESSON}?token=wrong`)).status, 403);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const refused = await page.goto(`${course.origin}${LESSON}`);
+    assert.equal(refused!.status(), 401);
+    assert.match(await page.locator('body').innerText(), /npm start/);
+    await page.goto(course.url);
+    const ok = await page.goto(`${course.origin}${LESSON}`);
+    assert.equal(ok!.status(), 200);
+    await context.close();
+  });
+
+  test('a WebSocket to the runner without the token, or from another origin, is refused', async () => {
+    const { default: WebSocket } = await import('ws');
+    const attempt = (url: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => (ws.close(), resolve(101)));
+        ws.on('error', () => resolve(-1));
+      });
+    const ws = course.origin.replace('http', 'ws');
+    assert.equal(await attempt(`${ws}/api/runner`), 401);
+    assert.equal(await attempt(`${ws}/api/runner?token=nope`), 403);
+    assert.equal(await attempt(`${ws}/api/runner?token=${course.token}`, { Origin: 'http://evil.example' }), 403);
+    assert.equal(await attempt(`${ws}/api/runner?token=${course.token}`, { Origin: course.origin }), 101);
+  });
+});
+
+describe('sandbox lifetime and paths', { timeout: 5 * 60_000 }, () => {
+  let course: Course;
+  before(async () => (course = await startCourse()));
+  after(async () => {
+    await course.stop();
+    cleanup(course);
+  });
+
+  test('a file path that escapes the sandbox is refused with a clear error and nothing is written', async () => {
+    const { context, page } = await openCourse(browser, course);
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    const answer = await page.evaluate(async () => {
+      const token = document.querySelector<HTMLMetaElement>('meta[name="hotpot-runner-token"]')!.content;
+      const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/api/runner?token=${token}`);
+      await new Promise((r) => ws.addEventListener('open', r, { once: true }));
+      const reply = new Promise<string>((resolve) =>
+        ws.addEventListener('message', (e) => {
+          const m = JSON.parse(String(e.data));
+          if (m.type === 'error') resolve(JSON.stringify(m));
+        }),
+      );
+      ws.send(JSON.stringify({ type: 'run', sandbox: 'async-tasks', step: 'make-it-async', files: { 'worker.ts': '', '../../escaped.txt': 'x' } }));
+      const r = await reply;
+      ws.close();
+      return r;
+    });
+    const m = JSON.parse(answer);
+    assert.match(m.message, /escaped\.txt/);
+    assert.match(m.message, /inside the sandbox|refused|not allowed/i);
+    assert.equal(existsSync(join(course.tmp, 'escaped.txt')), false);
+    assert.deepEqual(readdirSync(course.tmp).filter((f) => f.startsWith('hotpot-run-')), [], 'no run directory was made');
+    await context.close();
+  });
+
+  test('closing the page stops the sandbox: no process remains', async () => {
+    const { context, page } = await openCourse(browser, course);
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+    assert.ok(processesUnder(course.tmp).length >= 3);
+    await page.close();
+    await waitFor('the sandbox processes to be gone after the page closed', () => processesUnder(course.tmp).length === 0, 20_000);
+    await context.close();
+  });
+
+  test('the server exiting stops every sandbox: no process remains', async () => {
+    const { context, page } = await openCourse(browser, course);
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+    const pids = processesUnder(course.tmp);
+    assert.ok(pids.length >= 3);
+    const code = await course.stop('SIGTERM');
+    assert.equal(code, 0, 'the server exits cleanly on SIGTERM');
+    await waitFor('the sandbox processes to be gone after the server exited', () => processesUnder(course.tmp).length === 0, 15_000);
+    await context.close();
+  });
+});

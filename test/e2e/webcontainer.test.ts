@@ -1,0 +1,39 @@
+// WebContainer itself cannot boot here (it needs StackBlitz's servers). What is tested: the
+// page is cross-origin isolated under the served headers, and an unreachable StackBlitz
+// makes the page fall back to the local runner within the boot timeout, saying so.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { WEBCONTAINER_BOOT_TIMEOUT_MS } from '../../site/runtime/select.ts';
+import { LESSON, cleanup, launchBrowser, openCourse, startCourse, type Course } from './harness.ts';
+
+let course: Course;
+let browser: Browser;
+before(async () => {
+  course = await startCourse();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await course?.stop();
+  cleanup(course);
+});
+
+test('with StackBlitz unreachable, ?runtime=webcontainer falls back to the local runner within the timeout and says why', { timeout: 120_000 }, async () => {
+  const { context, page } = await openCourse(browser, course);
+  await page.goto(`${course.origin}${LESSON}?runtime=webcontainer`);
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const line = page.getByTestId('runtime-line');
+  await line.filter({ hasText: /Local runner/ }).waitFor({ timeout: WEBCONTAINER_BOOT_TIMEOUT_MS + 20_000 });
+  const text = await line.innerText();
+  assert.match(text, /WebContainer did not start/);
+  assert.match(text, /did not finish within 10 s/);
+  assert.ok(Date.now() - started >= WEBCONTAINER_BOOT_TIMEOUT_MS - 500, 'it waited for the boot timeout before falling back');
+  // And the fallback runs the sandbox for real.
+  await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await page.locator('.hp-workbench[data-run-state="stopped"]').waitFor({ timeout: 30_000 });
+  await context.close();
+});
