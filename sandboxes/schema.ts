@@ -19,7 +19,7 @@ export const SandboxPath = z
  * same vector works in a WebContainer's jsh and in a local spawn. Arguments may name ports as
  * ${port:NAME}; the runtime substitutes the port it allocated.
  */
-export const Command = z.array(z.string().min(1)).min(1);
+export const Command = z.tuple([z.string().min(1)]).rest(z.string());
 
 export const ReadinessProbe = z.discriminatedUnion('type', [
   /** Ready once something accepts TCP connections on the named port. */
