@@ -43,7 +43,7 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
         const alive = st === 'ready' || st === 'starting';
         return (
           <div class="hp-process-bar">
-            <code class="hp-command" title={p.description}>{p.command.join(' ')}</code>
+            <code class="hp-command" title={p.description}>{p.command.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}</code>
             {states[p.name]?.detail && <span class="hp-muted">{states[p.name]!.detail}</span>}
             {p.killable && (
               <>

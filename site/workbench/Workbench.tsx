@@ -28,7 +28,14 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
     const leave = () => model.dispose();
     addEventListener('pagehide', leave);
     (globalThis as { __hotpot?: WorkbenchModel }).__hotpot = model;
-    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave));
+    // "Open step N in the workbench" buttons in the lesson's prose.
+    const open = (e: MouseEvent) => {
+      const id = (e.target as HTMLElement).closest<HTMLElement>('[data-open-step]')?.dataset.openStep;
+      const index = data.steps.findIndex((s) => s.id === id);
+      if (index >= 0) (model.engage(), model.selectStep(index));
+    };
+    document.addEventListener('click', open);
+    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave), document.removeEventListener('click', open));
   }, []);
 
   // Resizable panes on wide screens (split.js); tabs on narrow ones.
@@ -78,7 +85,14 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
       <div class="hp-toolbar">
         <label class="hp-step-select">
           <span>Step</span>
-          <select value={String(model.stepIndex.value)} onChange={(e) => model.selectStep(Number((e.target as HTMLSelectElement).value))}>
+          <select
+            value={String(model.stepIndex.value)}
+            onChange={(e) => {
+              model.selectStep(Number((e.target as HTMLSelectElement).value));
+              // Bring the step's instructions into view beside the workbench.
+              document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+            }}
+          >
             {data.steps.map((s, i) => (
               <option value={String(i)}>
                 {i + 1}. {s.title}

@@ -10,12 +10,13 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-const button = (name: string) => page.getByRole('button', { name, exact: true });
+const workbench = () => page.getByRole('region', { name: 'Workbench' });
+const button = (name: string) => workbench().getByRole('button', { name, exact: true });
 const terminalText = (process: string) => page.locator(`.hp-terminal[data-process="${process}"] .xterm-rows`).innerText();
 const preview = (): FrameLocator => page.frameLocator('iframe[title="Sandbox preview"]');
 
 async function showTerminal(process: string) {
-  await page.getByRole('tab', { name: new RegExp(`^${process}\\b`) }).click();
+  await workbench().getByRole('tab', { name: new RegExp(`^${process}\\b`) }).click();
 }
 
 async function runAndWait() {
@@ -69,7 +70,7 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     await page.getByRole('heading', { level: 1 }).waitFor();
     for (const name of ['Run', 'Stop', 'Reset', 'Solution', 'Check']) assert.equal(await button(name).count(), 1, `one button named ${name}`);
     assert.ok((await page.getByRole('navigation', { name: 'Sandbox files' }).locator('button.hp-file').count()) >= 4);
-    for (const p of ['broker', 'worker', 'web']) assert.equal(await page.getByRole('tab', { name: new RegExp(`^${p}`) }).count(), 1);
+    for (const p of ['broker', 'worker', 'web']) assert.equal(await workbench().getByRole('tab', { name: new RegExp(`^${p}\\b`) }).count(), 1);
     // The lesson's steps are marked in the prose for the workbench.
     assert.ok((await page.locator('#lesson-prose [data-step]').count()) >= 3);
   });
@@ -154,9 +155,9 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     const row = preview().locator('#jobs tr', { hasText: 'barbara@example.com' });
     await waitFor('the job to become active', async () => /active/.test(await row.innerText()), 60_000, 50);
     await showTerminal('worker');
-    await page.getByRole('button', { name: 'Kill worker' }).click();
-    await page.getByRole('tab', { name: /worker · killed/ }).waitFor();
-    await page.getByRole('button', { name: 'Restart worker' }).click();
+    await button('Kill worker').click();
+    await workbench().getByRole('tab', { name: /worker · killed/ }).waitFor();
+    await button('Restart worker').click();
     await waitFor('the job to be recovered and completed', async () => /completed/.test(await row.innerText()), 90_000);
     assert.match(await processOutput('worker'), /recovered after its worker died/);
   });
@@ -166,6 +167,13 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     await waitFor('the edits to be gone', async () => !(await editorFiles())['email.ts']!.includes('Welcome aboard'));
     assert.equal(await page.locator('.hp-changed').count(), 0);
     assert.doesNotMatch((await editorFiles())['server.ts']!, /queue\.add\(/);
+  });
+
+  test('a step\'s button in the lesson opens that step in the workbench, from the previous step\'s solution', async () => {
+    await page.getByRole('button', { name: 'Open step 2 in the workbench' }).click();
+    assert.match(await page.locator('.hp-step-select select option:checked').innerText(), /^2\. /);
+    assert.match((await editorFiles())['server.ts']!, /queue\.add\(/, 'step 2 starts where step 1\'s solution ended');
+    await page.locator('.hp-step-select select').selectOption({ index: 0 });
   });
 
   test('Stop leaves no process of the sandbox behind', async () => {

@@ -24,7 +24,7 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     const items = page.getByRole('list', { name: 'Course map' }).getByRole('listitem');
     assert.equal(await items.count(), 5);
     const text = await items.allInnerTexts();
-    ['Async', 'Schedul', 'Thread pool', 'Concurrency', 'WebSocket'].forEach((w, i) => assert.match(text[i]!, new RegExp(w, 'i')));
+    ['Async', 'Schedul', 'Thread pool', 'event loop', 'WebSocket'].forEach((w, i) => assert.match(text[i]!, new RegExp(w, 'i')));
     assert.match(text[0]!, /0 of 3 steps done/);
     for (const t of text.slice(1)) assert.match(t, /Coming soon/);
     await items.first().getByRole('link').click();
