@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -118,4 +119,19 @@ export async function openCourse(browser: Browser, course: Course, viewport = { 
 
 export function cleanup(course: Course): void {
   rmSync(course.tmp, { recursive: true, force: true });
+}
+
+/** Registers before/after hooks that start a course server and a browser, and stop both. */
+export function courseAndBrowser(): { course: Course; browser: Browser } {
+  const shared = {} as { course: Course; browser: Browser };
+  before(async () => {
+    shared.course = await startCourse();
+    shared.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shared.browser?.close();
+    await shared.course?.stop();
+    if (shared.course) cleanup(shared.course);
+  });
+  return shared;
 }

@@ -1,26 +1,14 @@
 // What a reader sees before running anything: the course map, the lesson page, the editor
 // with IntelliSense, and the phone layout.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { LESSON, cleanup, launchBrowser, openCourse, startCourse, waitFor, type Course } from './harness.ts';
-
-let course: Course;
-let browser: Browser;
+import { LESSON, courseAndBrowser, openCourse, waitFor } from './harness.ts';
 
 describe('pages', { timeout: 5 * 60_000 }, () => {
-  before(async () => {
-    course = await startCourse();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await course?.stop();
-    cleanup(course);
-  });
+  const shared = courseAndBrowser();
 
   test('the course map lists the five lessons in order, the first live, the rest coming, with progress', async () => {
-    const { context, page } = await openCourse(browser, course);
+    const { context, page } = await openCourse(shared.browser, shared.course);
     const items = page.getByRole('list', { name: 'Course map' }).getByRole('listitem');
     assert.equal(await items.count(), 5);
     const text = await items.allInnerTexts();
@@ -33,10 +21,10 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
   });
 
   test('the lesson is readable before the workbench is touched, and Monaco loads on first use with IntelliSense for bullmq', async () => {
-    const { context, page } = await openCourse(browser, course);
+    const { context, page } = await openCourse(shared.browser, shared.course);
     const scripts: string[] = [];
     page.on('request', (r) => r.resourceType() === 'script' && scripts.push(r.url()));
-    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    await page.goto(`${shared.course.origin}${LESSON}?runtime=local`);
     await page.locator('.hp-editor-static').waitFor();
     assert.equal(await page.locator('.monaco-editor').count(), 0, 'no editor before the reader engages');
     assert.ok(!scripts.some((u) => /monaco|editor\.api|xterm/i.test(u)), `no editor or terminal code loaded yet:\n${scripts.join('\n')}`);
@@ -60,8 +48,8 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
   });
 
   test('every response is cross-origin isolated, so the page can host a WebContainer', async () => {
-    const { context, page } = await openCourse(browser, course);
-    const response = await page.goto(`${course.origin}${LESSON}`);
+    const { context, page } = await openCourse(shared.browser, shared.course);
+    const response = await page.goto(`${shared.course.origin}${LESSON}`);
     const headers = response!.headers();
     assert.equal(headers['cross-origin-opener-policy'], 'same-origin');
     assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');
@@ -70,8 +58,8 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
   });
 
   test('on a phone the workbench collapses to tabs', async () => {
-    const { context, page } = await openCourse(browser, course, { width: 390, height: 844 });
-    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    const { context, page } = await openCourse(shared.browser, shared.course, { width: 390, height: 844 });
+    await page.goto(`${shared.course.origin}${LESSON}?runtime=local`);
     const tabs = page.getByRole('tablist', { name: 'Workbench panes' });
     await tabs.waitFor();
     assert.equal(await page.locator('.hp-pane-preview').isVisible(), false);

@@ -1,27 +1,16 @@
 // WebContainer itself cannot boot here (it needs StackBlitz's servers). What is tested: the
 // page is cross-origin isolated under the served headers, and an unreachable StackBlitz
 // makes the page fall back to the local runner within the boot timeout, saying so.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { WEBCONTAINER_BOOT_TIMEOUT_MS } from '../../site/runtime/select.ts';
-import { LESSON, cleanup, launchBrowser, openCourse, startCourse, type Course } from './harness.ts';
+import { LESSON, courseAndBrowser, openCourse } from './harness.ts';
 
-let course: Course;
-let browser: Browser;
-before(async () => {
-  course = await startCourse();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await course?.stop();
-  cleanup(course);
-});
+const shared = courseAndBrowser();
 
 test('with StackBlitz unreachable, ?runtime=webcontainer falls back to the local runner within the timeout and says why', { timeout: 120_000 }, async () => {
-  const { context, page } = await openCourse(browser, course);
-  await page.goto(`${course.origin}${LESSON}?runtime=webcontainer`);
+  const { context, page } = await openCourse(shared.browser, shared.course);
+  await page.goto(`${shared.course.origin}${LESSON}?runtime=webcontainer`);
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
   const started = Date.now();
   await page.getByRole('button', { name: 'Run', exact: true }).click();
