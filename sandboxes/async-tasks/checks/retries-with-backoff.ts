@@ -36,7 +36,7 @@ await check(40_000, async () => {
     throw new Fail(`The email failed after ${made} attempts ("${end.job.failedReason}"); look at the worker terminal for the error.`);
   }
   if (made < 2)
-    throw new Fail('The email went out on the first try, so no retry happened: set GREYLIST_TRIES back to 2 in mailer.ts.');
+    throw new Fail('The email went out on the first try, so no retry happened: set GREYLIST_TRIES back to 2 in settings.ts.');
   if (backoff?.type !== 'exponential' || !(Number(backoff.delay) > 0))
     throw new Fail(
       `The job was retried ${made - 1} times with ${backoff ? `${backoff.type} backoff` : 'no wait in between'}; ` +

@@ -3,14 +3,13 @@
 // - It is slow on purpose: about 2 s per email, like a real mail server on a bad day.
 // - It can greylist: refuse the first tries to a recipient it has not seen before with
 //   "451 try again later", as many real servers do (spammers rarely come back; real senders retry).
+//   How many tries it refuses is GREYLIST_TRIES in settings.ts, which a step may change.
 // - Every email it accepts is appended to the Redis list "outbox", which the page and the
 //   checks read to count deliveries.
 import { basename } from 'node:path';
 import { redis } from './queue.ts';
 import type { Email } from './email.ts';
-
-// How many tries to each new recipient the server refuses before it accepts one.
-export const GREYLIST_TRIES = 0;
+import { GREYLIST_TRIES } from './settings.ts';
 
 const SEND_MS = 2000;
 const REFUSE_MS = 500;
