@@ -9,7 +9,7 @@ export function runnerToken(): string | null {
 }
 
 /** A runtime if a local runner served this page and answers, otherwise null. */
-export async function connectLocal(timeoutMs = 3000): Promise<SandboxRuntime | null> {
+export async function connectLocal(timeoutMs = 10_000): Promise<SandboxRuntime | null> {
   const token = runnerToken();
   if (!token) return null;
   try {
