@@ -4,13 +4,15 @@ import { z } from 'zod';
 
 const slug = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lowercase words joined by "-"');
 
-/** A path inside the sandbox: relative, forward slashes, no "..", no hidden runner folder. */
+/** A path inside the sandbox: relative, forward slashes, no "..", ".", empty segments or node_modules. */
 export const SandboxPath = z
   .string()
   .min(1)
   .max(200)
   .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p), 'must be relative to the sandbox')
   .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
+  .refine((p) => p.split('/').every((part) => part !== '' && part !== '.'), 'must not contain empty or "." segments')
+  .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'must not contain control characters')
   .refine((p) => !p.includes('\\'), 'use "/" as the separator')
   .refine((p) => !p.split('/').includes('node_modules'), 'node_modules is provided by the runtime');
 
@@ -27,7 +29,17 @@ export const ReadinessProbe = z.discriminatedUnion('type', [
   /** Ready once GET on the named port and path answers with a status below 500. */
   z.object({ type: z.literal('http'), port: slug, path: z.string().startsWith('/').default('/') }),
   /** Ready once the process prints a line matching this regular expression. */
-  z.object({ type: z.literal('log'), pattern: z.string().min(1) }),
+  z.object({
+    type: z.literal('log'),
+    pattern: z.string().min(1).refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'is not a valid regular expression'),
+  }),
 ]);
 export type ReadinessProbe = z.infer<typeof ReadinessProbe>;
 

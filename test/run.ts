@@ -17,6 +17,12 @@ const groups = [
   { name: 'broker', pattern: 'test/broker/**/*.test.ts', concurrency: 1 },
   { name: 'e2e', pattern: 'test/e2e/**/*.test.ts', concurrency: 1, build: true },
 ].filter((g) => !values.only || values.only.includes(g.name));
+const unknown = (values.only ?? []).filter((name) => !['unit', 'broker', 'e2e'].includes(name));
+const stray = positionals.filter((p) => !/^test\/(unit|broker|e2e)\//.test(p));
+if (unknown.length || stray.length) {
+  console.error(`test/run.ts: ${unknown.length ? `no test group named ${unknown.join(', ')} (unit, broker, e2e)` : `name test files as test/<group>/…: ${stray.join(', ')}`}`);
+  process.exit(2);
+}
 
 const env = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' };
 const counts = { passed: 0, failed: 0, skipped: 0 };

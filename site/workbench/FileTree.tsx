@@ -32,15 +32,15 @@ export function FileTree({ model }: { model: WorkbenchModel }) {
   const active = model.activeFile.value;
   const changed = model.changed.value;
   const render = (nodes: Node[]) => (
-    <ul role="group">
+    <ul>
       {nodes.map((n) =>
         n.children ? (
-          <li role="treeitem" aria-expanded="true">
+          <li>
             <span class="hp-dir">{n.name}/</span>
             {render(n.children)}
           </li>
         ) : (
-          <li role="treeitem" aria-selected={n.path === active}>
+          <li>
             <button class="hp-file" data-path={n.path} aria-current={n.path === active ? 'true' : undefined} onClick={() => (model.activeFile.value = n.path)}>
               {n.name}
               {changed.has(n.path) && <span class="hp-changed" title="changed from the step's starting file"> ●</span>}
@@ -52,7 +52,7 @@ export function FileTree({ model }: { model: WorkbenchModel }) {
   );
   return (
     <nav class="hp-filetree" aria-label="Sandbox files">
-      <div role="tree">{render(tree)}</div>
+      {render(tree)}
     </nav>
   );
 }

@@ -1,6 +1,7 @@
 // The step's reference solution: each file that differs from the reader's, and a button to apply it.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
+import { onTabListKey, rovingTabIndex } from './tabs.ts';
 
 export function Solution({ model }: { model: WorkbenchModel }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -22,9 +23,9 @@ export function Solution({ model }: { model: WorkbenchModel }) {
     <dialog ref={dialog} class="hp-solution" aria-labelledby="hp-solution-title" onClose={() => (model.solutionOpen.value = false)}>
       <h2 id="hp-solution-title">Solution: {model.step.value.title}</h2>
       <p class="hp-muted">The reference solution changes {differing.length === 1 ? 'this file' : `these ${differing.length} files`}. Applying it replaces your files for this step (Reset brings back the starting files).</p>
-      <div class="hp-tabs" role="tablist" aria-label="Solution files">
+      <div class="hp-tabs" role="tablist" aria-label="Solution files" onKeyDown={onTabListKey}>
         {differing.map((p) => (
-          <button role="tab" class="hp-tab" aria-selected={p === shown} onClick={() => setShown(p)}>
+          <button role="tab" class="hp-tab" aria-selected={p === shown} tabIndex={rovingTabIndex(p === shown)} onClick={() => setShown(p)}>
             {p}
           </button>
         ))}

@@ -2,6 +2,7 @@
 // with the process's state and, where the manifest allows, Kill and Restart.
 import { useEffect, useRef } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
+import { onTabListKey, rovingTabIndex } from './tabs.ts';
 
 const STATE_LABEL: Record<string, string> = {
   waiting: 'waiting',
@@ -18,7 +19,7 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
   const states = model.processes.value;
   return (
     <div class="hp-terminals">
-      <div class="hp-tabs" role="tablist" aria-label="Processes">
+      <div class="hp-tabs" role="tablist" aria-label="Processes" onKeyDown={onTabListKey}>
         {defs.map((p) => {
           const st = states[p.name]?.state;
           return (
@@ -26,6 +27,7 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
               role="tab"
               id={`hp-term-tab-${p.name}`}
               aria-selected={active === p.name}
+              tabIndex={rovingTabIndex(active === p.name)}
               aria-controls={`hp-term-${p.name}`}
               title={p.description || p.command.join(' ')}
               class="hp-tab"

@@ -8,6 +8,7 @@ import { WorkbenchModel, type WorkbenchData } from './model.ts';
 import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
 import { Terminals } from './Terminals.tsx';
+import { onTabListKey, rovingTabIndex } from './tabs.ts';
 import './workbench.css';
 
 type Pane = 'code' | 'terminal' | 'preview';
@@ -20,6 +21,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const root = useRef<HTMLElement>(null);
 
   useEffect(() => {
+    model.restore();
     const mq = matchMedia(NARROW);
     const update = () => setNarrow(mq.matches);
     update();
@@ -114,7 +116,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
           <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
             Solution
           </button>
-          <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running'} title="Check this step">
+          <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step">
             Check
           </button>
         </div>
@@ -140,16 +142,16 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
         </div>
       )}
       {narrow && (
-        <div class="hp-tabs hp-pane-tabs" role="tablist" aria-label="Workbench panes">
+        <div class="hp-tabs hp-pane-tabs" role="tablist" aria-label="Workbench panes" onKeyDown={onTabListKey}>
           {(['code', 'terminal', 'preview'] as const).map((p) => (
-            <button role="tab" class="hp-tab" aria-selected={pane === p} onClick={() => setPane(p)}>
+            <button role="tab" class="hp-tab" aria-selected={pane === p} aria-controls={`hp-pane-${p}`} tabIndex={rovingTabIndex(pane === p)} onClick={() => setPane(p)}>
               {p === 'code' ? 'Code' : p === 'terminal' ? 'Terminal' : 'Preview'}
             </button>
           ))}
         </div>
       )}
       <div class="hp-panes">
-        <div class="hp-pane-code" hidden={hiddenUnless('code')}>
+        <div class="hp-pane-code" id="hp-pane-code" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('code')}>
           <div class="hp-filetree-wrap">
             <FileTree model={model} />
           </div>
@@ -162,10 +164,10 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
           </div>
         </div>
         <div class="hp-pane-bottom" hidden={narrow && pane === 'code' ? true : undefined}>
-          <div class="hp-pane-terminal" hidden={hiddenUnless('terminal')}>
+          <div class="hp-pane-terminal" id="hp-pane-terminal" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('terminal')}>
             <Terminals model={model} />
           </div>
-          <div class="hp-pane-preview" hidden={hiddenUnless('preview')}>
+          <div class="hp-pane-preview" id="hp-pane-preview" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('preview')}>
             <Preview model={model} />
           </div>
         </div>

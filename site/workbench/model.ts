@@ -58,30 +58,43 @@ export class WorkbenchModel {
   #outputListeners = new Set<(process: string, data: string) => void>();
   #runtime: Promise<SandboxRuntime | null> | null = null;
   #handle: RunHandle | null = null;
+  /** Bumped by every Run and Stop: events from an older run are ignored. */
   #runSerial = 0;
+  /** Bumped by every Check and step change: a stale check result is not shown. */
+  #checkSerial = 0;
+  /** What the current run started with, so Check knows whether the sandbox has the reader's files. */
+  #runWith: { files: FileMap; step: string } | null = null;
   #connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>;
 
   constructor(data: WorkbenchData, connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>) {
     this.data = data;
     this.#connect = connect;
-    const saved = typeof localStorage === 'undefined' ? undefined : storage.step(data.lesson);
-    const index = Math.max(0, data.steps.findIndex((s) => s.id === saved));
-    this.#loadStep(index);
+    this.#loadStep(0, false);
     this.activeTerminal.value = data.manifest.processes[0]!.name;
-    if (typeof localStorage !== 'undefined') this.passed.value = storage.progress()[data.lesson] ?? {};
+  }
+
+  /** After the page has hydrated: the reader's saved step, edits and progress (the server render knows none of them). */
+  restore(): void {
+    const saved = storage.step(this.data.lesson);
+    const index = Math.max(0, this.data.steps.findIndex((s) => s.id === saved));
+    batch(() => {
+      this.#loadStep(index, true);
+      this.passed.value = storage.progress()[this.data.lesson] ?? {};
+    });
   }
 
   // ---- files ---------------------------------------------------------------------------
 
-  #loadStep(index: number): void {
+  #loadStep(index: number, withEdits = true): void {
     const step = this.data.steps[index]!;
-    const edits = typeof localStorage === 'undefined' ? {} : storage.edits(this.data.lesson, step.id);
+    const edits = withEdits ? storage.edits(this.data.lesson, step.id) : {};
     batch(() => {
       this.stepIndex.value = index;
       this.files.value = { ...step.files, ...edits };
       const open = this.data.manifest.open;
       if (!this.files.value[this.activeFile.value]) this.activeFile.value = open && this.files.value[open] !== undefined ? open : Object.keys(step.files)[0]!;
       this.check.value = { state: 'idle' };
+      this.#checkSerial++;
       this.revision.value++;
     });
   }
@@ -172,10 +185,19 @@ export class WorkbenchModel {
   async run(): Promise<void> {
     this.engage();
     const serial = ++this.#runSerial;
-    if (this.#handle) await this.stop();
+    const current = () => serial === this.#runSerial;
+    // "starting" at once, even while a previous run is still being stopped.
+    batch(() => {
+      this.runState.value = 'starting';
+      this.previewUrl.value = '';
+    });
+    await this.#stopHandle();
     const runtime = await this.runtime();
-    if (!runtime || serial !== this.#runSerial) return;
+    if (!current()) return;
+    if (!runtime) return void (this.runState.value = 'idle');
     const { manifest } = this.data;
+    const request = { manifest, step: this.step.value.id, files: this.files.value };
+    this.#runWith = { files: request.files, step: request.step };
     batch(() => {
       this.runState.value = 'starting';
       this.runMessage.value = '';
@@ -186,28 +208,33 @@ export class WorkbenchModel {
     for (const p of manifest.processes) this.#outputs.set(p.name, '');
     for (const l of this.#outputListeners) l('*', '\x1bc');
     try {
-      this.#handle = await runtime.run(
-        { manifest, step: this.step.value.id, files: this.files.value },
-        {
-          output: (process, data) => this.#write(process, data),
-          process: (process, state, detail) => {
-            this.processes.value = { ...this.processes.value, [process]: { state, detail } };
-            if (state === 'killed' || state === 'exited' || state === 'failed') this.#note(process, `${process} ${state}${detail ? `: ${detail}` : ''}`);
-          },
-          run: (state, message) => {
-            batch(() => {
-              this.runState.value = state;
-              this.runMessage.value = message ?? '';
-            });
-            if (state === 'stopped' || state === 'failed') this.#handle = null;
-          },
-          port: (port, url) => {
-            if (port === manifest.preview?.port) this.previewUrl.value = new URL(url.replace(/\/?$/, '/') + (manifest.preview.path.replace(/^\//, '')), location.href).href;
-          },
-          error: (message) => this.#error(message),
+      const handle = await runtime.run(request, {
+        output: (process, data) => current() && this.#write(process, data),
+        process: (process, state, detail) => {
+          if (!current()) return;
+          this.processes.value = { ...this.processes.value, [process]: { state, detail } };
+          if (state === 'killed' || state === 'exited' || state === 'failed') this.#note(process, `${process} ${state}${detail ? `: ${detail}` : ''}`);
         },
-      );
+        run: (state, message) => {
+          if (!current()) return;
+          batch(() => {
+            this.runState.value = state;
+            this.runMessage.value = message ?? '';
+            if (state === 'stopped' || state === 'failed') this.previewUrl.value = '';
+          });
+          // The run ended on its own (a limit, a failed start): release it.
+          if (state === 'stopped' || state === 'failed') void this.#stopHandle();
+        },
+        port: (port, url) => {
+          if (current() && port === manifest.preview?.port)
+            this.previewUrl.value = new URL(url.replace(/\/?$/, '/') + manifest.preview.path.replace(/^\//, ''), location.href).href;
+        },
+        error: (message) => current() && this.#error(message),
+      });
+      if (current()) this.#handle = handle;
+      else void handle.stop();
     } catch (e) {
+      if (!current()) return;
       batch(() => {
         this.runState.value = 'failed';
         this.runMessage.value = (e as Error).message;
@@ -215,12 +242,20 @@ export class WorkbenchModel {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stops the current handle, if any, without touching the run state. */
+  async #stopHandle(): Promise<void> {
     const handle = this.#handle;
     this.#handle = null;
-    if (!handle) return;
+    this.#runWith = null;
+    await handle?.stop().catch((e: Error) => this.#error(`Stop: ${e.message}`));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#handle) return;
+    const serial = ++this.#runSerial;
     this.runState.value = 'stopping';
-    await handle.stop().catch((e: Error) => this.#error(`Stop: ${e.message}`));
+    await this.#stopHandle();
+    if (serial !== this.#runSerial) return; // a new Run began meanwhile: its state stands
     batch(() => {
       this.runState.value = 'stopped';
       this.previewUrl.value = '';
@@ -244,26 +279,33 @@ export class WorkbenchModel {
     }
   }
 
-  /** Runs the step's check; starts the sandbox first when it is not running. */
+  /** Runs the step's check in a sandbox that has the reader's current files, starting it when needed. */
   async runCheck(): Promise<void> {
     const step = this.step.value.id;
+    const serial = ++this.#checkSerial;
+    const stale = () => serial !== this.#checkSerial;
     this.check.value = { state: 'running' };
     try {
-      if (this.runState.value !== 'running') {
+      const upToDate = this.#runWith?.files === this.files.value && this.#runWith.step === step;
+      if (this.runState.value === 'starting' && upToDate) await this.#until(() => this.runState.value !== 'starting', 180_000);
+      else if (this.runState.value !== 'running' || !upToDate) {
         await this.run();
         await this.#until(() => this.runState.value !== 'starting', 180_000);
-        if ((this.runState.value as RunState) !== 'running') throw new Error(`the sandbox did not start: ${this.runMessage.value || this.runState.value}`);
       }
+      if (stale()) return;
+      if (this.runtimeKind.value === 'none') throw new Error(this.runtimeLine.value);
+      if ((this.runState.value as RunState) !== 'running') throw new Error(`the sandbox did not start: ${this.runMessage.value || this.runState.value}`);
       const handle = this.#handle;
       if (!handle) throw new Error('the sandbox is not running');
       const result = await handle.check(step);
+      if (stale()) return;
       this.check.value = { state: 'done', result };
       if (result.ok) {
         storage.markPassed(this.data.lesson, step);
         this.passed.value = { ...this.passed.value, [step]: new Date().toISOString() };
       }
     } catch (e) {
-      this.check.value = { state: 'error', message: (e as Error).message };
+      if (!stale()) this.check.value = { state: 'error', message: (e as Error).message };
     }
   }
 
@@ -277,7 +319,8 @@ export class WorkbenchModel {
   }
 
   dispose(): void {
-    void this.#handle?.stop();
+    this.#runSerial++;
+    void this.#stopHandle();
     void this.#runtime?.then((r) => r?.dispose());
   }
 }

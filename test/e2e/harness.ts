@@ -135,3 +135,13 @@ export function courseAndBrowser(): { course: Course; browser: Browser } {
   });
   return shared;
 }
+
+/** Waits for the workbench to report a running sandbox; on failure, says what the page showed. */
+export async function waitForRunning(page: Page, timeoutMs = 90_000): Promise<void> {
+  try {
+    await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: timeoutMs });
+  } catch (e) {
+    const shown = await page.locator('.hp-status, .hp-errors').allInnerTexts().catch(() => []);
+    throw new Error(`the sandbox did not reach "running"; the workbench showed: ${shown.join(' | ')}\n${(e as Error).message}`);
+  }
+}

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { LESSON, cleanup, launchBrowser, openCourse, processesUnder, startCourse, waitFor, type Course } from './harness.ts';
+import { LESSON, cleanup, launchBrowser, openCourse, processesUnder, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
 
 let course: Course;
 let browser: Browser;
@@ -21,7 +21,7 @@ async function showTerminal(process: string) {
 
 async function runAndWait() {
   await button('Run').click();
-  await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+  await waitForRunning(page);
 }
 
 async function openFile(path: string) {
@@ -167,6 +167,14 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     await waitFor('the edits to be gone', async () => !(await editorFiles())['email.ts']!.includes('Welcome aboard'));
     assert.equal(await page.locator('.hp-changed').count(), 0);
     assert.doesNotMatch((await editorFiles())['server.ts']!, /queue\.add\(/);
+  });
+
+  test('Check after Reset checks the reset files, not the ones the sandbox was started with', async () => {
+    assert.equal(await workbench().getAttribute('data-run-state'), 'running', 'still running the solution');
+    await button('Check').click();
+    const banner = page.locator('.hp-check[data-check]');
+    await banner.waitFor({ timeout: 120_000 });
+    assert.equal(await banner.getAttribute('data-check'), 'fail', 'the starting files do not pass');
   });
 
   test('a step\'s button in the lesson opens that step in the workbench, from the previous step\'s solution', async () => {

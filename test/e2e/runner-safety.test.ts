@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { LESSON, cleanup, launchBrowser, openCourse, processesUnder, startCourse, waitFor, type Course } from './harness.ts';
+import { LESSON, cleanup, launchBrowser, openCourse, processesUnder, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
 
 let browser: Browser;
 before(async () => {
@@ -89,11 +89,28 @@ describe('sandbox lifetime and paths', { timeout: 5 * 60_000 }, () => {
     await context.close();
   });
 
+  test('a file over the size limit: Run fails with a message naming it, and nothing starts', async () => {
+    const { context, page } = await openCourse(browser, course);
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    // As if the reader pasted a huge file into the editor.
+    await page.waitForFunction(() => '__hotpot' in globalThis);
+    await page.evaluate(() => (globalThis as unknown as { __hotpot: { edit(p: string, c: string): void } }).__hotpot.edit('email.ts', 'x'.repeat(600 * 1024)));
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const failure = page.getByTestId('run-failure');
+    await failure.waitFor({ timeout: 30_000 });
+    assert.match(await failure.innerText(), /email\.ts/);
+    assert.match(await failure.innerText(), /KiB|too large|limit/i);
+    assert.equal(await page.locator('.hp-workbench').getAttribute('data-run-state'), 'failed');
+    assert.deepEqual(processesUnder(course.tmp), []);
+    await page.getByRole('button', { name: 'Reset', exact: true }).click();
+    await context.close();
+  });
+
   test('closing the page stops the sandbox: no process remains', async () => {
     const { context, page } = await openCourse(browser, course);
     await page.goto(`${course.origin}${LESSON}?runtime=local`);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+    await waitForRunning(page);
     assert.ok(processesUnder(course.tmp).length >= 3);
     await page.close();
     await waitFor('the sandbox processes to be gone after the page closed', () => processesUnder(course.tmp).length === 0, 20_000);
@@ -104,7 +121,7 @@ describe('sandbox lifetime and paths', { timeout: 5 * 60_000 }, () => {
     const { context, page } = await openCourse(browser, course);
     await page.goto(`${course.origin}${LESSON}?runtime=local`);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
-    await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+    await waitForRunning(page);
     const pids = processesUnder(course.tmp);
     assert.ok(pids.length >= 3);
     const code = await course.stop('SIGTERM');

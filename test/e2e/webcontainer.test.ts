@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WEBCONTAINER_BOOT_TIMEOUT_MS } from '../../site/runtime/select.ts';
-import { LESSON, courseAndBrowser, openCourse, waitFor } from './harness.ts';
+import { LESSON, courseAndBrowser, openCourse, waitFor, waitForRunning } from './harness.ts';
 
 const shared = courseAndBrowser();
 
@@ -28,7 +28,7 @@ test('with StackBlitz unreachable, ?runtime=webcontainer falls back to the local
   assert.match(text, /did not finish within 10 s/);
   assert.ok(Date.now() - started >= WEBCONTAINER_BOOT_TIMEOUT_MS - 500, 'it waited for the boot timeout before falling back');
   // And the fallback runs the sandbox for real.
-  await page.locator('.hp-workbench[data-run-state="running"]').waitFor({ timeout: 90_000 });
+  await waitForRunning(page);
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await page.locator('.hp-workbench[data-run-state="stopped"]').waitFor({ timeout: 30_000 });
   await context.close();

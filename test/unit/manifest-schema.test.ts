@@ -42,12 +42,15 @@ test('broken manifests name the field that is wrong', () => {
   assert.match(issues({ ...good, preview: { port: 'ftp' } }), /preview\.port: unknown port "ftp"/);
   assert.match(issues({ ...good, steps: [{ ...good.steps[0], start: '../outside' }] }), /steps\.0\.start: must not contain "\.\."/);
   assert.match(issues({ ...good, id: 'Not A Slug' }), /^id: /m);
+  assert.match(issues({ ...good, processes: [{ ...good.processes[1], ready: { type: 'log', pattern: 'ready (' } }] }), /processes\.0\.ready\.pattern: is not a valid regular expression/);
+  assert.equal(SandboxManifest.safeParse({ ...good, processes: [{ ...good.processes[0], command: ['redis-server', '--save', ''] }] }).success, true, 'an empty argument is an argument');
+  assert.match(issues({ ...good, processes: [{ ...good.processes[0], command: [''] }] }), /^processes\.0\.command\.0: /m);
   assert.match(issues({ ...good, ports: { web: 80 } }), /^ports\.web: /m);
 });
 
 test('sandbox paths: relative, inside, forward slashes, no node_modules', () => {
   for (const ok of ['server.ts', 'src/a/b.ts', 'checks/lib.ts']) assert.equal(SandboxPath.safeParse(ok).success, true, ok);
-  for (const bad of ['/etc/passwd', '../x', 'a/../../x', 'a\\b', 'C:/x', 'node_modules/bullmq/index.js', ''])
+  for (const bad of ['/etc/passwd', '../x', 'a/../../x', 'a\\b', 'C:/x', 'node_modules/bullmq/index.js', '', 'a//b', './a', 'a/', 'a\u0007b'])
     assert.equal(SandboxPath.safeParse(bad).success, false, bad);
 });
 

@@ -37,9 +37,15 @@ class LocalRuntime implements SandboxRuntime {
     const socket = new WebSocket(url);
     this.#sockets.add(socket);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the local runner did not answer within 5 s')), 5000);
+      const fail = (message: string) => {
+        clearTimeout(timer);
+        socket.close();
+        this.#sockets.delete(socket);
+        reject(new Error(message));
+      };
+      const timer = setTimeout(() => fail('the local runner did not answer within 10 s'), 10_000);
       socket.addEventListener('open', () => (clearTimeout(timer), resolve()), { once: true });
-      socket.addEventListener('error', () => (clearTimeout(timer), reject(new Error('could not connect to the local runner'))), { once: true });
+      socket.addEventListener('error', () => fail('could not connect to the local runner'), { once: true });
     });
     const handle = new LocalRun(socket, events, () => this.#sockets.delete(socket));
     handle.send({ type: 'run', sandbox: request.manifest.id, step: request.step, files: request.files });
@@ -58,6 +64,8 @@ class LocalRun implements RunHandle {
   #socket: WebSocket;
   #waiters = new Set<Waiter>();
   #closed = false;
+  /** The last run state the runner reported; undefined until the first. */
+  #state: string | undefined;
 
   constructor(socket: WebSocket, events: RunEvents, onClose: () => void) {
     this.#socket = socket;
@@ -73,16 +81,20 @@ class LocalRun implements RunHandle {
       switch (message.type) {
         case 'output': events.output(message.process, message.data); break;
         case 'process': events.process(message.process, message.state, message.message); break;
-        case 'run': events.run(message.state, message.message); break;
+        case 'run': (this.#state = message.state), events.run(message.state, message.message); break;
         case 'port': events.port(message.port, message.url); break;
-        case 'error': events.error(message.message); break;
+        case 'error':
+          // A refused run (too many runs, a file too large …) gets an error and no run state.
+          if (this.#state === undefined) (this.#state = 'failed'), events.run('failed', message.message);
+          else events.error(message.message);
+          break;
       }
       for (const w of [...this.#waiters]) if (w.match(message)) (this.#waiters.delete(w), w.resolve(message));
     });
     socket.addEventListener('close', () => {
       this.#closed = true;
       onClose();
-      events.run('stopped', 'The connection to the local runner closed.');
+      if (this.#state !== 'stopped' && this.#state !== 'failed') events.run('stopped', 'The connection to the local runner closed.');
       for (const w of this.#waiters) w.reject(new Error('the connection to the local runner closed'));
       this.#waiters.clear();
     });
@@ -113,6 +125,7 @@ class LocalRun implements RunHandle {
 
   async stop(): Promise<void> {
     if (this.#closed) return;
+    if (this.#state === 'stopped' || this.#state === 'failed') return this.#socket.close();
     const stopped = this.#next((m) => m.type === 'run' && (m.state === 'stopped' || m.state === 'failed'), 15_000, 'stopping');
     this.send({ type: 'stop' });
     await stopped.catch(() => undefined);
@@ -120,7 +133,7 @@ class LocalRun implements RunHandle {
   }
 
   async kill(process: string): Promise<void> {
-    const done = this.#next((m) => m.type === 'process' && m.process === process && (m.state === 'killed' || m.state === 'exited'), 10_000, `killing ${process}`);
+    const done = this.#next((m) => m.type === 'process' && m.process === process && (m.state === 'killed' || m.state === 'exited' || m.state === 'failed'), 10_000, `killing ${process}`);
     this.send({ type: 'kill', process });
     await done;
   }
@@ -136,11 +149,17 @@ class LocalRun implements RunHandle {
   }
 
   async check(step: string, signal?: AbortSignal): Promise<CheckResult> {
-    const result = this.#next((m) => (m.type === 'check' && m.step === step) || (m.type === 'error' && m.code === 'not-running'), 150_000, 'the check', signal);
+    // The check's result, or whatever ends it first: an error, or the run stopping.
+    const result = this.#next(
+      (m) => (m.type === 'check' && m.step === step) || m.type === 'error' || (m.type === 'run' && (m.state === 'stopped' || m.state === 'failed')),
+      150_000,
+      'the check',
+      signal,
+    );
     this.send({ type: 'check', step });
     const m = await result;
     if (m.type === 'check') return { ok: m.ok, reason: m.reason, output: m.output };
     if (m.type === 'error') throw new Error(m.message);
-    throw new Error('unexpected answer to the check');
+    throw new Error(`the sandbox ${m.type === 'run' ? m.state : 'ended'} before the check finished`);
   }
 }

@@ -3,7 +3,7 @@
 // small and everything around it (selection, timeout, fallback) is tested without it.
 import type { FileSystemTree, WebContainer, WebContainerProcess } from '@webcontainer/api';
 import { withPorts, type FileMap, type SandboxManifest, type SandboxProcess } from '../../../sandboxes/schema.ts';
-import { WEBCONTAINER_FAILED_KEY as FAILED_KEY, withTimeout } from '../select.ts';
+import { WEBCONTAINER_FAILED_KEY as FAILED_KEY, webContainerBlocker, withTimeout } from '../select.ts';
 import type { CheckResult, RunEvents, RunHandle, RunRequest, SandboxRuntime } from '../types.ts';
 
 
@@ -25,7 +25,11 @@ export async function connectWebContainer(timeoutMs: number): Promise<SandboxRun
     return wc;
   });
   const wc = await withTimeout(booting, timeoutMs, 'WebContainer boot (is StackBlitz reachable?)');
-  sessionStorage.removeItem(FAILED_KEY);
+  try {
+    sessionStorage.removeItem(FAILED_KEY);
+  } catch {
+    /* storage blocked: nothing was recorded either */
+  }
   return new WebContainerRuntime(wc);
 }
 
@@ -55,6 +59,9 @@ class WebContainerRuntime implements SandboxRuntime {
     this.#wc = wc;
   }
   async run(request: RunRequest, events: RunEvents): Promise<RunHandle> {
+    // Only reachable with ?runtime=webcontainer (automatic selection avoids it): say why at once.
+    const blocker = webContainerBlocker(request.manifest);
+    if (blocker) throw new Error(`${blocker}; add ?runtime=local to run it with the local runner`);
     const run = new WebContainerRun(this.#wc, request, events);
     void run.start();
     return run;
@@ -68,6 +75,7 @@ class WebContainerRun implements RunHandle {
   #events: RunEvents;
   #files: FileMap;
   #procs = new Map<string, WebContainerProcess>();
+  #writers = new Map<string, WritableStreamDefaultWriter<string>>();
   #ports: Record<string, number>;
   #unsubscribe: (() => void)[] = [];
   #stopped = false;
@@ -96,10 +104,19 @@ class WebContainerRun implements RunHandle {
         if (this.#stopped) return;
         await this.#spawn(p);
       }
-      events.run('running');
+      if (!this.#stopped) events.run('running');
     } catch (e) {
+      if (this.#stopped) return;
+      // A failed start leaves nothing running: the next Run needs the ports.
+      this.#killAll();
       events.run('failed', (e as Error).message);
     }
+  }
+
+  #killAll(): void {
+    for (const proc of this.#procs.values()) proc.kill();
+    this.#procs.clear();
+    this.#writers.clear();
   }
 
   async #spawn(p: SandboxProcess): Promise<void> {
@@ -108,7 +125,9 @@ class WebContainerRun implements RunHandle {
     const env = Object.fromEntries(Object.entries(p.env).map(([k, v]) => [k, withPorts(v, this.#ports)]));
     const argv = p.command.map((a) => withPorts(a, this.#ports));
     const proc = await this.#wc.spawn(argv[0]!, argv[0] === 'node' ? nodeArgs(argv) : argv.slice(1), { env });
+    if (this.#stopped) return proc.kill(); // Stop arrived while it was spawning
     this.#procs.set(p.name, proc);
+    this.#writers.set(p.name, proc.input.getWriter());
     let ready = !p.ready;
     let lineBuffer = '';
     const pattern = p.ready?.type === 'log' ? new RegExp(p.ready.pattern) : null;
@@ -135,17 +154,17 @@ class WebContainerRun implements RunHandle {
           ? readyByLog
           : new Promise<void>((resolve) => {
               const off = this.#wc.on('port', (opened, type) => opened === port && type === 'open' && (off(), resolve()));
+              this.#unsubscribe.push(off);
             });
       await withTimeout(probe, p.readyTimeoutMs, `${p.name} getting ready`);
     }
-    events.process(p.name, 'ready');
+    if (!this.#stopped) events.process(p.name, 'ready');
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#events.run('stopping');
-    for (const proc of this.#procs.values()) proc.kill();
-    this.#procs.clear();
+    this.#killAll();
     this.#unsubscribe.forEach((off) => off());
     this.#events.run('stopped');
   }
@@ -153,6 +172,7 @@ class WebContainerRun implements RunHandle {
   async kill(name: string): Promise<void> {
     this.#procs.get(name)?.kill();
     this.#procs.delete(name);
+    this.#writers.delete(name);
     this.#events.process(name, 'killed');
   }
 
@@ -164,8 +184,8 @@ class WebContainerRun implements RunHandle {
   }
 
   input(name: string, data: string): void {
-    const writer = this.#procs.get(name)?.input.getWriter();
-    void writer?.write(data).finally(() => writer.releaseLock());
+    // One writer per process: taking a new one per keystroke fails while a write is pending.
+    void this.#writers.get(name)?.write(data).catch(() => undefined);
   }
 
   async check(stepId: string, signal?: AbortSignal): Promise<CheckResult> {
@@ -182,9 +202,11 @@ class WebContainerRun implements RunHandle {
     const env = Object.fromEntries(this.#manifest.processes.flatMap((p) => Object.entries(p.env)).map(([k, v]) => [k, withPorts(v, this.#ports)]));
     const proc = await this.#wc.spawn(argv[0]!, argv[0] === 'node' ? nodeArgs(argv) : argv.slice(1), { env });
     let output = '';
-    void proc.output.pipeTo(new WritableStream({ write: (c) => void (output += c) }));
+    const drained = proc.output.pipeTo(new WritableStream({ write: (c) => void (output += c) })).catch(() => undefined);
     signal?.addEventListener('abort', () => proc.kill(), { once: true });
     const code = await withTimeout(proc.exit, step.check.timeoutMs, 'the check').catch((e: Error) => (proc.kill(), e));
+    // The reason is the last line: wait (briefly) for the output to drain after exit.
+    await withTimeout(drained, 1000, 'output').catch(() => undefined);
     if (code instanceof Error) return { ok: false, reason: code.message, output };
     const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trim()).filter(Boolean);
     return { ok: code === 0, reason: lines.at(-1) ?? (code === 0 ? 'passed' : `failed with exit code ${code}`), output };
