@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Start the embedded broker from the command line:
+//   node broker/cli.ts --port 6380 [--host 127.0.0.1] [--password secret] [--maxmemory 64mb]
+import { parseArgs } from 'node:util';
+import { createBroker } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '6379' },
+    host: { type: 'string', default: '127.0.0.1' },
+    password: { type: 'string' },
+    maxmemory: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log('usage: node broker/cli.ts [--port 6379] [--host 127.0.0.1] [--password <pw>] [--maxmemory <bytes|64mb>]');
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`invalid --port: ${values.port}`);
+  process.exit(2);
+}
+
+const broker = await createBroker({
+  port,
+  host: values.host,
+  password: values.password,
+  maxmemory: values.maxmemory,
+  log: (level, msg) => console.error(`[broker] ${level}: ${msg}`),
+  onShutdown: () => process.exit(0),
+});
+console.log(`Hotpot broker ready on ${broker.host}:${broker.port}`);
+
+const stop = () => {
+  void broker.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

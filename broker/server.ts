@@ -1,0 +1,754 @@
+// The embedded broker: a Redis-compatible TCP server on node:net.
+//
+// Command processing follows Redis's processCommand()/call() order: lookup,
+// arity, auth, OOM, pub/sub context, busy script, MULTI queueing, execution,
+// then serving clients blocked on keys that became ready.
+
+import net from 'node:net';
+import { Client } from './client.ts';
+import { ProtocolError, DEFAULT_MAX_BULK_LEN } from './resp/parser.ts';
+import { encode, toBuffer } from './resp/encoder.ts';
+import { E, ErrorReply, NO_REPLY, Status, err, wrongArity, type Reply } from './resp/reply.ts';
+import { Keyspace } from './store/keyspace.ts';
+import { Block, Registry, type CommandSpec, type Ctx, type HandlerResult } from './commands/registry.ts';
+import { cstr, noNewlines, parseMemory, repr } from './util/repr.ts';
+import { globMatch } from './util/glob.ts';
+import { Config } from './config.ts';
+import { registerAll } from './commands/index.ts';
+import { Scripting } from './lua/scripting.ts';
+import { N, eventClass, parseEventFlags } from './notify.ts';
+
+export interface BrokerOptions {
+  port?: number;
+  host?: string;
+  password?: string;
+  /** Bytes, or a Redis memory string like "64mb". 0 = no limit. */
+  maxmemory?: number | string;
+  /** Path of wasmoon's glue.wasm (defaults to the copy in node_modules). */
+  wasmPath?: string;
+  /** Log sink for redis.log and server notices (default: none). */
+  log?: (level: string, msg: string) => void;
+  /** Called after a client's SHUTDOWN closed the broker (the CLI exits the process). */
+  onShutdown?: () => void;
+}
+
+export interface Broker {
+  port: number;
+  host: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export class Server {
+  readonly ks = new Keyspace(16);
+  readonly registry = new Registry();
+  readonly config: Config;
+  readonly clients = new Map<number, Client>();
+  readonly monitors = new Set<Client>();
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  /** Blocked clients per "db\0key", in blocking order. */
+  readonly blockedOn = new Map<string, Client[]>();
+  readonly startedAt = Date.now();
+  readonly runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+  readonly stats = {
+    connectionsReceived: 0,
+    commandsProcessed: 0,
+    rejectedConnections: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    errorReplies: 0,
+    totalBlocking: 0,
+  };
+  scripting!: Scripting;
+  netServer: net.Server | null = null;
+  port = 0;
+  host = '127.0.0.1';
+  log: (level: string, msg: string) => void;
+  private nextId = 1;
+  private dirty = new Set<Client>();
+  private flushScheduled = false;
+  private cron: ReturnType<typeof setInterval> | null = null;
+  /** Fake client used to run commands from Lua. */
+  luaClient: Client;
+
+  private onShutdown: (() => void) | undefined;
+
+  constructor(opts: BrokerOptions = {}) {
+    this.config = new Config();
+    this.onShutdown = opts.onShutdown;
+    if (opts.password) this.config.set('requirepass', opts.password);
+    if (opts.maxmemory !== undefined) {
+      const mm = typeof opts.maxmemory === 'number' ? opts.maxmemory : parseMemory(opts.maxmemory);
+      if (mm === null) throw new Error(`invalid maxmemory: ${opts.maxmemory}`);
+      this.config.set('maxmemory', String(mm));
+    }
+    this.log = opts.log ?? (() => {});
+    this.ks.notify = (event, key, db) => this.notifyKeyspaceEvent(event, key, db);
+    registerAll(this.registry);
+    this.luaClient = new Client(0, null, true, { isLua: true });
+  }
+
+  // -------------------------------------------------------------------------
+  // Connections
+
+  async listen(port: number, host: string): Promise<void> {
+    this.netServer = net.createServer((sock) => this.accept(sock));
+    await new Promise<void>((resolve, reject) => {
+      this.netServer!.once('error', reject);
+      this.netServer!.listen(port, host, () => {
+        this.netServer!.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.netServer.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : port;
+    this.host = host;
+    this.config.setInternal('port', String(this.port));
+    this.config.setInternal('bind', host);
+    this.cron = setInterval(() => this.serverCron(), 100);
+    this.cron.unref?.();
+  }
+
+  private accept(sock: net.Socket): void {
+    const maxClients = Number(this.config.get('maxclients'));
+    this.stats.connectionsReceived++;
+    sock.setNoDelay(true);
+    if (this.clients.size >= maxClients) {
+      this.stats.rejectedConnections++;
+      sock.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const c = new Client(this.nextId++, sock, !this.authRequired(), {
+      maxBulkLen: Number(this.config.get('proto-max-bulk-len')) || DEFAULT_MAX_BULK_LEN,
+      fd: this.nextId + 6,
+    });
+    this.clients.set(c.id, c);
+    sock.on('data', (chunk: Buffer) => {
+      this.stats.netInputBytes += chunk.length;
+      c.lastInteraction = Date.now();
+      try {
+        c.parser.feed(chunk);
+      } catch {
+        this.freeClient(c);
+        return;
+      }
+      if (c.parser.buffered > this.queryBufferLimit()) {
+        this.log('warning', `closing client that reached max query buffer length: id=${c.id}`);
+        this.freeClient(c);
+        return;
+      }
+      try {
+        this.processInput(c);
+      } catch (e) {
+        // A bug must cost one connection, never the server.
+        this.log('warning', `internal error while serving client ${c.id}: ${(e as Error)?.stack ?? e}`);
+        this.freeClient(c);
+      }
+    });
+    sock.on('error', () => this.freeClient(c));
+    sock.on('close', () => this.freeClient(c));
+  }
+
+  private queryBufferLimit(): number {
+    return parseMemory(this.config.get('client-query-buffer-limit') ?? '') ?? 1024 * 1024 * 1024;
+  }
+
+  authRequired(): boolean {
+    return (this.config.get('requirepass') ?? '') !== '';
+  }
+
+  freeClient(c: Client): void {
+    if (c.closed) return;
+    this.detach(c);
+    if (c.sock && !c.sock.destroyed) c.sock.destroy();
+  }
+
+  /** Forget a client: blocking, WATCH, subscriptions, MONITOR. */
+  private detach(c: Client): void {
+    c.closed = true;
+    this.clients.delete(c.id);
+    this.unblock(c, undefined);
+    this.unwatchAll(c);
+    this.unsubscribeAll(c, false);
+    this.monitors.delete(c);
+    this.dirty.delete(c);
+  }
+
+  /** Run every complete command buffered for this client. */
+  processInput(c: Client): void {
+    if (c.closed) return;
+    while (!c.closed && !c.blocked && !c.pending && !c.closeAfterReply) {
+      let argv: string[] | null;
+      try {
+        argv = c.parser.next();
+      } catch (e) {
+        if (e instanceof ProtocolError) {
+          this.addReply(c, new ErrorReply('ERR ' + e.message));
+          this.stats.errorReplies++;
+          c.closeAfterReply = true;
+          break;
+        }
+        throw e;
+      }
+      if (argv === null) break;
+      this.processCommand(c, argv);
+    }
+    this.flush(c);
+  }
+
+  // -------------------------------------------------------------------------
+  // Output
+
+  addReply(c: Client, r: Reply): void {
+    if (c.isLua || c.closed) return;
+    if (c.replyMode !== 'on' || c.skipCurrent) return;
+    c.out += encode(r);
+    this.markDirty(c);
+  }
+
+  /** Write pre-encoded output (pub/sub messages, MONITOR lines), ignoring CLIENT REPLY. */
+  addRaw(c: Client, s: string): void {
+    if (c.isLua || c.closed) return;
+    c.out += s;
+    this.markDirty(c);
+  }
+
+  private markDirty(c: Client): void {
+    this.dirty.add(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => {
+        this.flushScheduled = false;
+        for (const d of this.dirty) this.flush(d);
+        this.dirty.clear();
+      });
+    }
+  }
+
+  flush(c: Client): void {
+    if (c.out.length > 0 && c.sock && !c.closed) {
+      const buf = toBuffer(c.out);
+      c.out = '';
+      this.stats.netOutputBytes += buf.length;
+      c.sock.write(buf);
+    }
+    this.dirty.delete(c);
+    if (c.closeAfterReply && !c.closed) {
+      this.detach(c);
+      c.sock?.end();
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Command processing
+
+  /** Reject a command: flags an open MULTI (so EXEC aborts) and replies the error. */
+  private reject(c: Client, e: ErrorReply, spec?: CommandSpec): void {
+    if (c.multi) c.multi.dirtyExec = true;
+    if (spec && spec.name === 'exec') {
+      this.discardTransaction(c);
+      this.stats.errorReplies++;
+      this.addReply(c, err(`EXECABORT Transaction discarded because of: ${e.msg}`));
+      return;
+    }
+    this.stats.errorReplies++;
+    this.addReply(c, e);
+  }
+
+  /** lookupCommand + commandCheckExistence + commandCheckArity. */
+  resolve(argv: string[]): CommandSpec | ErrorReply {
+    const base = this.registry.lookup(argv[0]!);
+    if (base && base.subcommands && argv.length >= 2) {
+      const sub = base.subcommands.get(argv[1]!.toLowerCase());
+      if (!sub) {
+        return err(noNewlines(`ERR unknown subcommand '${cstr(argv[1]!, 128)}'. Try ${cstr(argv[0]!).toUpperCase()} HELP.`));
+      }
+      return checkArity(sub, argv);
+    }
+    if (!base) {
+      let args = '';
+      for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${cstr(argv[i]!, 128 - args.length)}' `;
+      return err(noNewlines(`ERR unknown command '${cstr(argv[0]!, 128)}', with args beginning with: ${args}`));
+    }
+    return checkArity(base, argv);
+  }
+
+  oom(): boolean {
+    const max = Number(this.config.get('maxmemory'));
+    return max > 0 && this.usedMemory() > max;
+  }
+
+  usedMemory(): number {
+    return BASE_MEMORY + Math.max(0, this.ks.acct.used) + this.clients.size * 20000;
+  }
+
+  processCommand(c: Client, argv: string[]): void {
+    const resolved = this.resolve(argv);
+    if (resolved instanceof ErrorReply) {
+      this.reject(c, resolved);
+      return;
+    }
+    const spec = resolved;
+    c.lastCmd = spec.name;
+    if (!c.authenticated && !spec.noAuth) {
+      this.reject(c, E.NOAUTH, spec);
+      return;
+    }
+    const name = spec.name;
+    const isExec = name === 'exec';
+    const busy = this.scripting?.isBusy() ?? false;
+    const denyoom = spec.denyoom || (name.startsWith('eval') && this.scripting.commandDenyOom(name, argv));
+    if (Number(this.config.get('maxmemory')) > 0 && !busy) {
+      let rejectOnOom = denyoom || (isExec && c.multi !== null && c.multi.hasDenyOom);
+      if (c.multi && !isExec && name !== 'discard' && name !== 'quit' && name !== 'reset') rejectOnOom = true;
+      const out = this.oom();
+      if (out && rejectOnOom) {
+        this.reject(c, E.OOM, spec);
+        return;
+      }
+      this.scripting.preCommandOom = out;
+    } else if (this.scripting) {
+      this.scripting.preCommandOom = false;
+    }
+    if (c.inPubSub && c.resp === 2 && !PUBSUB_ALLOWED.has(name)) {
+      this.reject(c, err(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`), spec);
+      return;
+    }
+    if (busy && !spec.allowBusy) {
+      this.reject(c, E.BUSY, spec);
+      return;
+    }
+    if (c.multi && !MULTI_IMMEDIATE.has(name)) {
+      c.multi.queue.push({ spec, argv });
+      if (spec.write) c.multi.hasWrite = true;
+      if (denyoom) c.multi.hasDenyOom = true;
+      this.addReply(c, new Status('QUEUED'));
+      return;
+    }
+    this.call(c, spec, argv);
+  }
+
+  /** Execute a command for a client: time frozen, stats, MONITOR, blocking, async replies. */
+  call(c: Client, spec: CommandSpec, argv: string[]): void {
+    c.skipCurrent = c.skipArmed;
+    c.skipArmed = false;
+    const froze = !this.ks.frozenNow;
+    if (froze) this.ks.freeze();
+    const dbBefore = c.db;
+    let result: HandlerResult;
+    try {
+      result = this.exec(c, spec, argv, false, false);
+    } catch (e) {
+      this.log('warning', `internal error in ${spec.name}: ${(e as Error)?.stack ?? e}`);
+      result = err(`ERR internal error: ${(e as Error)?.message ?? e}`);
+    }
+    if (result instanceof Promise) {
+      // A script that yielded (lua-time-limit): the client waits; time stays frozen.
+      c.pending = true;
+      result.then(
+        (r) => this.finishAsync(c, spec, argv, r, dbBefore, froze),
+        (e) => this.finishAsync(c, spec, argv, err(`ERR ${(e as Error)?.message ?? e}`), dbBefore, froze),
+      );
+      return;
+    }
+    if (froze) this.ks.unfreeze();
+    this.afterCall(c, spec, argv, result, dbBefore);
+  }
+
+  private finishAsync(c: Client, spec: CommandSpec, argv: string[], r: Reply, dbBefore: number, froze: boolean): void {
+    if (froze) this.ks.unfreeze();
+    c.pending = false;
+    this.afterCall(c, spec, argv, r, dbBefore);
+    this.resume(c);
+  }
+
+  /** Continue with a client's buffered commands after it was blocked or waiting. */
+  resume(c: Client): void {
+    try {
+      this.processInput(c);
+    } catch (e) {
+      this.log('warning', `internal error while serving client ${c.id}: ${(e as Error)?.stack ?? e}`);
+      this.freeClient(c);
+    }
+  }
+
+  private afterCall(c: Client, spec: CommandSpec, argv: string[], result: Reply | Block, _dbBefore: number): void {
+    this.stats.commandsProcessed++;
+    spec.calls++;
+    if (!spec.skipMonitor && !spec.admin && this.monitors.size > 0) this.feedMonitors(c, argv, c.db);
+    if (result instanceof Block) {
+      this.block(c, spec, argv, result);
+    } else if (result === NO_REPLY) {
+      // CLIENT REPLY OFF/SKIP
+    } else {
+      if (result instanceof ErrorReply) this.stats.errorReplies++;
+      this.addReply(c, result);
+    }
+    c.skipCurrent = false;
+    this.handleClientsBlockedOnKeys();
+  }
+
+  /**
+   * Run a command's handler. Used for client commands, for commands queued in
+   * MULTI (noBlock) and for redis.call from Lua (inScript, with the Lua client).
+   */
+  exec(c: Client, spec: CommandSpec, argv: string[], inScript: boolean, noBlock: boolean): HandlerResult {
+    const db = this.ks.dbs[c.db]!;
+    const ctx: Ctx = { srv: this, client: c, db, ks: this.ks, spec, inScript, noBlock: noBlock || inScript };
+    return spec.handler!(ctx, argv);
+  }
+
+  /** Bookkeeping for a command run inside EXEC. */
+  afterQueued(c: Client, spec: CommandSpec, argv: string[], r: Reply): void {
+    this.stats.commandsProcessed++;
+    spec.calls++;
+    if (r instanceof ErrorReply) this.stats.errorReplies++;
+    if (!spec.skipMonitor && !spec.admin && this.monitors.size > 0) this.feedMonitors(c, argv, c.db);
+  }
+
+  // -------------------------------------------------------------------------
+  // MULTI / EXEC / WATCH support
+
+  discardTransaction(c: Client): void {
+    c.multi = null;
+    this.unwatchAll(c);
+  }
+
+  watch(c: Client, key: string): void {
+    if (c.watched.some((w) => w.db === c.db && w.key === key)) return;
+    const db = this.ks.dbs[c.db]!;
+    const when = db.getExpire(key);
+    const entry = { client: c, db: c.db, key, expired: when !== undefined && db.peek(key) !== undefined && when <= this.ks.now() };
+    let list = db.watched.get(key);
+    if (!list) {
+      list = [];
+      db.watched.set(key, list);
+    }
+    list.push(entry);
+    c.watched.push(entry);
+  }
+
+  unwatchAll(c: Client): void {
+    for (const w of c.watched) {
+      const db = this.ks.dbs[w.db]!;
+      const list = db.watched.get(w.key);
+      if (list) {
+        const i = list.indexOf(w);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) db.watched.delete(w.key);
+      }
+    }
+    c.watched = [];
+    c.dirtyCas = false;
+  }
+
+  // -------------------------------------------------------------------------
+  // Blocking commands
+
+  private blockKey(db: number, key: string): string {
+    return db + '\0' + key;
+  }
+
+  private block(c: Client, spec: CommandSpec, argv: string[], b: Block): void {
+    const state = { block: b, spec, argv, db: c.db, timer: null as ReturnType<typeof setTimeout> | null };
+    c.blocked = state;
+    this.stats.totalBlocking++;
+    const db = this.ks.dbs[c.db]!;
+    for (const key of new Set(b.keys)) {
+      const bk = this.blockKey(c.db, key);
+      let list = this.blockedOn.get(bk);
+      if (!list) {
+        list = [];
+        this.blockedOn.set(bk, list);
+      }
+      list.push(c);
+      db.blockingKeys.set(key, (db.blockingKeys.get(key) ?? 0) + 1);
+    }
+    if (b.deadline > 0) {
+      const delay = Math.max(0, b.deadline - Date.now());
+      state.timer = setTimeout(() => {
+        if (c.blocked === state) {
+          this.unblock(c, b.timeoutReply);
+          this.resume(c);
+        }
+      }, delay);
+    }
+  }
+
+  /** Unblock a client, replying `reply` (undefined: no reply, e.g. on disconnect). */
+  unblock(c: Client, reply: Reply | undefined): void {
+    const state = c.blocked;
+    if (!state) return;
+    c.blocked = null;
+    if (state.timer) clearTimeout(state.timer);
+    const db = this.ks.dbs[state.db]!;
+    for (const key of new Set(state.block.keys)) {
+      const bk = this.blockKey(state.db, key);
+      const list = this.blockedOn.get(bk);
+      if (list) {
+        const i = list.indexOf(c);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.blockedOn.delete(bk);
+      }
+      const n = (db.blockingKeys.get(key) ?? 1) - 1;
+      if (n <= 0) db.blockingKeys.delete(key);
+      else db.blockingKeys.set(key, n);
+    }
+    if (reply !== undefined) this.addReply(c, reply);
+  }
+
+  /** Serve clients blocked on keys that were signalled ready (handleClientsBlockedOnKeys). */
+  handleClientsBlockedOnKeys(): void {
+    let guard = 0;
+    while (this.ks.readyKeys.length > 0 && guard++ < 100000) {
+      const ready = this.ks.readyKeys;
+      this.ks.readyKeys = [];
+      const seen = new Set<string>();
+      for (const { db, key } of ready) {
+        const bk = this.blockKey(db, key);
+        if (seen.has(bk)) continue;
+        seen.add(bk);
+        const list = this.blockedOn.get(bk);
+        if (!list) continue;
+        for (const c of [...list]) {
+          const state = c.blocked;
+          if (!state) continue;
+          const froze = !this.ks.frozenNow;
+          if (froze) this.ks.freeze();
+          let r: Reply | undefined;
+          try {
+            const ctx: Ctx = {
+              srv: this,
+              client: c,
+              db: this.ks.dbs[state.db]!,
+              ks: this.ks,
+              spec: state.spec,
+              inScript: false,
+              noBlock: true,
+            };
+            r = state.block.serve(ctx, key);
+          } finally {
+            if (froze) this.ks.unfreeze();
+          }
+          if (r === undefined) continue;
+          this.unblock(c, r);
+          queueMicrotask(() => this.resume(c));
+        }
+      }
+    }
+  }
+
+  /** CLIENT UNBLOCK: timeout (null reply) or error. */
+  unblockClient(c: Client, withError: boolean): boolean {
+    if (!c.blocked) return false;
+    const b = c.blocked.block;
+    this.unblock(c, withError ? err('UNBLOCKED client unblocked via CLIENT UNBLOCK') : b.timeoutReply);
+    queueMicrotask(() => this.resume(c));
+    return true;
+  }
+
+  get blockedClients(): number {
+    let n = 0;
+    for (const c of this.clients.values()) if (c.blocked) n++;
+    return n;
+  }
+
+  // -------------------------------------------------------------------------
+  // Pub/Sub
+
+  publish(channel: string, message: string): number {
+    let receivers = 0;
+    const subs = this.channels.get(channel);
+    if (subs) {
+      const msg = encode(['message', channel, message]);
+      for (const c of subs) {
+        this.addRaw(c, msg);
+        receivers++;
+      }
+    }
+    for (const [pattern, clients] of this.patterns) {
+      if (!globMatch(pattern, channel)) continue;
+      const msg = encode(['pmessage', pattern, channel, message]);
+      for (const c of clients) {
+        this.addRaw(c, msg);
+        receivers++;
+      }
+    }
+    return receivers;
+  }
+
+  /** Drop every subscription; returns the confirmation replies (used when notify). */
+  unsubscribeAll(c: Client, notify: boolean): Reply[] {
+    const out: Reply[] = [];
+    for (const ch of [...c.channels]) {
+      const r = this.unsubscribe(c, ch);
+      if (notify) out.push(r);
+    }
+    for (const p of [...c.patterns]) {
+      const r = this.punsubscribe(c, p);
+      if (notify) out.push(r);
+    }
+    return out;
+  }
+
+  subscribe(c: Client, channel: string): Reply {
+    if (!c.channels.has(channel)) {
+      c.channels.add(channel);
+      let set = this.channels.get(channel);
+      if (!set) {
+        set = new Set();
+        this.channels.set(channel, set);
+      }
+      set.add(c);
+    }
+    return ['subscribe', channel, c.subscriptionCount];
+  }
+
+  unsubscribe(c: Client, channel: string): Reply {
+    if (c.channels.delete(channel)) {
+      const set = this.channels.get(channel);
+      if (set) {
+        set.delete(c);
+        if (set.size === 0) this.channels.delete(channel);
+      }
+    }
+    return ['unsubscribe', channel, c.subscriptionCount];
+  }
+
+  psubscribe(c: Client, pattern: string): Reply {
+    if (!c.patterns.has(pattern)) {
+      c.patterns.add(pattern);
+      let set = this.patterns.get(pattern);
+      if (!set) {
+        set = new Set();
+        this.patterns.set(pattern, set);
+      }
+      set.add(c);
+    }
+    return ['psubscribe', pattern, c.subscriptionCount];
+  }
+
+  punsubscribe(c: Client, pattern: string): Reply {
+    if (c.patterns.delete(pattern)) {
+      const set = this.patterns.get(pattern);
+      if (set) {
+        set.delete(c);
+        if (set.size === 0) this.patterns.delete(pattern);
+      }
+    }
+    return ['punsubscribe', pattern, c.subscriptionCount];
+  }
+
+  // -------------------------------------------------------------------------
+  // MONITOR
+
+  feedMonitors(c: Client, argv: string[], db: number): void {
+    if (this.monitors.size === 0) return;
+    const now = Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
+    const secs = Math.floor(now / 1e6);
+    const usec = String(now % 1e6).padStart(6, '0');
+    const who = c.isLua ? 'lua' : c.addr;
+    const name = argv[0]!.toLowerCase();
+    let args: string;
+    if (name === 'auth' || (name === 'hello' && argv.length > 2)) {
+      // Redis redacts credentials.
+      args = argv.map((a, i) => (i === 0 || (name === 'hello' && i === 1) ? repr(a) : '"(redacted)"')).join(' ');
+    } else if (name === 'migrate' || name === 'config') {
+      args = argv.map((a) => repr(a)).join(' ');
+    } else {
+      args = argv.map((a) => repr(a)).join(' ');
+    }
+    const line = encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`));
+    for (const m of this.monitors) {
+      if (m !== c) this.addRaw(m, line);
+    }
+  }
+
+  private eventFlags = 0;
+
+  /** notifyKeyspaceEvent: publish __keyspace@db__:key and/or __keyevent@db__:event. */
+  notifyKeyspaceEvent(event: string, key: string, db: number): void {
+    const f = this.eventFlags;
+    if (f === 0 || !(f & eventClass(event))) return;
+    if (f & N.KEYSPACE) this.publish(`__keyspace@${db}__:${key}`, event);
+    if (f & N.KEYEVENT) this.publish(`__keyevent@${db}__:${event}`, key);
+  }
+
+  /** React to CONFIG SET. */
+  configChanged(name: string): void {
+    if (name === 'notify-keyspace-events') this.eventFlags = parseEventFlags(this.config.get(name) ?? '') ?? 0;
+    if (name === 'proto-max-bulk-len') {
+      const n = Number(this.config.get(name));
+      for (const c of this.clients.values()) c.parser.setMaxBulkLen(n);
+    }
+    if (name === 'requirepass' && this.authRequired()) {
+      // Existing connections stay authenticated, like Redis.
+    }
+    if (name === 'stream-node-max-bytes' || name === 'stream-node-max-entries') {
+      // Read at XADD time.
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Periodic work
+
+  private serverCron(): void {
+    if (this.scripting?.isBusy() || this.ks.frozenNow) return;
+    const removed = this.ks.activeExpireCycle(200);
+    if (removed > 0) this.handleClientsBlockedOnKeys();
+    const timeout = Number(this.config.get('timeout'));
+    if (timeout > 0) {
+      const now = Date.now();
+      for (const c of this.clients.values()) {
+        if (c.blocked || c.inPubSub || c.monitor) continue;
+        if (now - c.lastInteraction > timeout * 1000) this.freeClient(c);
+      }
+    }
+  }
+
+  /** SHUTDOWN from a client: stop serving, then tell the host. */
+  async shutdown(): Promise<void> {
+    this.log('warning', 'User requested shutdown...');
+    await this.close();
+    this.onShutdown?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.cron) clearInterval(this.cron);
+    this.cron = null;
+    for (const c of [...this.clients.values()]) this.freeClient(c);
+    this.scripting?.close();
+    if (this.netServer) {
+      const s = this.netServer;
+      this.netServer = null;
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
+}
+
+/** Redis's used_memory of an empty instance, so INFO looks familiar. */
+const BASE_MEMORY = 870000;
+
+const PUBSUB_ALLOWED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+function checkArity(spec: CommandSpec, argv: string[]): CommandSpec | ErrorReply {
+  const n = argv.length;
+  if ((spec.arity > 0 && spec.arity !== n) || n < -spec.arity) return wrongArity(spec.name);
+  return spec;
+}
+
+
+/** Start a broker listening on TCP. */
+export async function createBroker(opts: BrokerOptions = {}): Promise<Broker> {
+  const srv = new Server(opts);
+  srv.scripting = await Scripting.create(srv, opts.wasmPath);
+  await srv.listen(opts.port ?? 6379, opts.host ?? '127.0.0.1');
+  return {
+    port: srv.port,
+    host: srv.host,
+    server: srv,
+    close: () => srv.close(),
+  };
+}
