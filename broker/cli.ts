@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Start the embedded broker from the command line:
 //   node broker/cli.ts --port 6380 [--host 127.0.0.1] [--password secret] [--maxmemory 64mb]
+// Sandboxes run the same file bundled to JavaScript (node_modules/hotpot-broker/cli.js, built
+// with the site by site/integration/sandbox-modules.ts).
 import { parseArgs } from 'node:util';
 import { createBroker } from './server.ts';
 
@@ -33,10 +35,22 @@ const broker = await createBroker({
   log: (level, msg) => console.error(`[broker] ${level}: ${msg}`),
   onShutdown: () => process.exit(0),
 });
-console.log(`Hotpot broker ready on ${broker.host}:${broker.port}`);
+console.log(`Hotpot broker (Redis-compatible) listening on ${broker.host}:${broker.port}`);
 
-const stop = () => {
-  void broker.close().then(() => process.exit(0));
+// SIGTERM (the runner's Stop) and SIGINT (Ctrl-C): close every connection and the listening
+// socket, then exit 0. Data lives in memory only, so there is nothing to save.
+let stopping = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`Hotpot broker: ${signal} received, shutting down`);
+  // close() settles at once in practice; the timer only guards against a stuck socket.
+  const timer = setTimeout(() => process.exit(0), 1000);
+  timer.unref();
+  void broker.close().then(
+    () => process.exit(0),
+    () => process.exit(0),
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

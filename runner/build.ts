@@ -6,7 +6,13 @@ import { join } from 'node:path';
 
 export const BUILD_STAMP = '.build-stamp';
 /** What the site is built from; a change to any of these makes the next start rebuild. */
-export const BUILD_SOURCES = ['site', 'lessons', 'sandboxes', 'astro.config.mjs'];
+export const BUILD_SOURCES = ['site', 'lessons', 'sandboxes', 'broker', 'astro.config.mjs'];
+
+/**
+ * What the build prepares outside dist/ and sandboxes cannot run without: the embedded broker,
+ * bundled into the sandbox modules (`.hotpot/`, which may be deleted on its own).
+ */
+export const BUILD_PREPARED = ['.hotpot/sandbox-modules/node_modules/hotpot-broker/cli.js'];
 
 /** Written by the build itself (the integration's generated files): never a reason to rebuild. */
 export const BUILD_OUTPUTS = ['site/public/generated'];
@@ -30,6 +36,7 @@ export async function buildNeeded(root: string, dist: string): Promise<string | 
   if (!existsSync(join(dist, 'index.html'))) return `${join(dist, 'index.html')} is missing`;
   const stamp = await stat(join(dist, BUILD_STAMP)).catch(() => null);
   if (!stamp) return 'the build has no stamp';
+  for (const file of BUILD_PREPARED) if (!existsSync(join(root, file))) return `${file} is missing`;
   const skip = new Set(BUILD_OUTPUTS.map((p) => join(root, p)));
   for (const source of BUILD_SOURCES) {
     if ((await newestMtime(join(root, source), skip)) > stamp.mtimeMs) return `${source} changed since the last build`;

@@ -1,6 +1,7 @@
 // The Astro integration: everything the site needs from sandboxes/ at build time.
 // - validates every sandbox manifest (a broken one fails the build, file and field named);
-// - prepares the sandbox node_modules (local runs) and its WebContainer snapshot;
+// - prepares the sandbox node_modules (local runs), with the embedded broker bundled to
+//   JavaScript, and its WebContainer snapshot;
 // - bundles the type declarations the editor offers IntelliSense from.
 import type { AstroIntegration } from 'astro';
 import { snapshot } from '@webcontainer/snapshot';
@@ -8,7 +9,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
-import { prepareSandboxModules } from './sandbox-modules.ts';
+import { BROKER_PACKAGE, prepareSandboxModules } from './sandbox-modules.ts';
 import { bundleSandboxTypes } from './sandbox-types.ts';
 
 export const GENERATED_URL = '/generated';
@@ -46,7 +47,10 @@ export default function hotpot(): AstroIntegration {
             await cp(join(dir, file), to);
           }
         }
-        logger.info(`sandbox modules: ${modules.files} files, ${(modules.bytes / 1024).toFixed(0)} KiB`);
+        logger.info(
+          `sandbox modules: ${modules.files} files, ${(modules.bytes / 1024).toFixed(0)} KiB ` +
+            `(the broker, ${BROKER_PACKAGE} and wasmoon: ${modules.broker.files} files, ${(modules.broker.bytes / 1024).toFixed(0)} KiB)`,
+        );
       },
     },
   };

@@ -1,13 +1,26 @@
 // The node_modules every sandbox runs with, in both runtimes: only the files that the
-// sandboxes' packages actually load (traced with @vercel/nft), without native addons.
+// sandboxes' packages actually load (traced with @vercel/nft), without native addons, plus
+// the embedded broker bundled to JavaScript (`hotpot-broker`).
 // The same folder is symlinked into local runs and packed into the WebContainer snapshot,
 // so a sandbox that works locally cannot lean on a file the browser will not have.
 import { nodeFileTrace } from '@vercel/nft';
-import { cp, mkdir, rm, writeFile, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { build, version as esbuildVersion } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readdir, rm, writeFile, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 
 /** Packages sandbox code may import. */
 export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws'] as const;
+
+/**
+ * The embedded broker (broker/cli.ts) as plain JavaScript, for sandboxes to run with
+ * `node node_modules/hotpot-broker/cli.js --port …`: Node strips types only outside
+ * node_modules, and a WebContainer runs JavaScript and WebAssembly, not redis-server.
+ */
+export const BROKER_PACKAGE = 'hotpot-broker';
+/** wasmoon stays a package of its own: its Emscripten glue finds glue.wasm beside itself. */
+const BROKER_EXTERNAL = ['wasmoon'];
 
 // Native addons and their loaders: a WebContainer cannot load them and msgpackr falls back to JS.
 const NATIVE = /node_modules\/(msgpackr-extract|@msgpackr-extract\/[^/]+|node-gyp-build-optional-packages|detect-libc)\//;
@@ -16,30 +29,48 @@ export interface PreparedModules {
   dir: string;
   files: number;
   bytes: number;
+  /** Of those, the broker's bundle and what only it needs (wasmoon). */
+  broker: { files: number; bytes: number };
 }
 
 export async function prepareSandboxModules(root: string, outDir: string): Promise<PreparedModules> {
   const stamp = join(outDir, '.hotpot-stamp.json');
   const lock = await readFile(join(root, 'package-lock.json'), 'utf8').catch(() => '');
-  const key = JSON.stringify({ packages: SANDBOX_PACKAGES, lockLength: lock.length, lockHash: hash(lock) });
+  const key = JSON.stringify({
+    packages: SANDBOX_PACKAGES,
+    lockLength: lock.length,
+    lockHash: hash(lock),
+    broker: await brokerSourcesHash(root),
+    esbuild: esbuildVersion,
+  });
   const previous = await readFile(stamp, 'utf8').catch(() => '');
   if (previous) {
-    const parsed = JSON.parse(previous) as { key: string; files: number; bytes: number };
-    if (parsed.key === key) return { dir: join(outDir, 'node_modules'), files: parsed.files, bytes: parsed.bytes };
+    const parsed = JSON.parse(previous) as { key: string } & Omit<PreparedModules, 'dir'>;
+    if (parsed.key === key && parsed.broker) return { dir: join(outDir, 'node_modules'), files: parsed.files, bytes: parsed.bytes, broker: parsed.broker };
   }
+  const bundle = await bundleBroker(root);
   const entry = join(root, '.hotpot-trace-entry.mjs');
+  const brokerEntry = join(root, '.hotpot-trace-broker.mjs');
   await writeFile(entry, SANDBOX_PACKAGES.map((p) => `import '${p}';`).join('\n'));
+  await writeFile(brokerEntry, bundle);
   let fileList: Set<string>;
+  let brokerList: Set<string>;
   try {
     ({ fileList } = await nodeFileTrace([entry], { base: root }));
+    ({ fileList: brokerList } = await nodeFileTrace([brokerEntry], { base: root }));
   } finally {
     await rm(entry, { force: true });
+    await rm(brokerEntry, { force: true });
   }
+  // The broker hands wasmoon glue.wasm's path, computed at run time (lua/wasm.ts), which a trace cannot see.
+  const wasm = relative(root, join(dirname(createRequire(join(root, 'package.json')).resolve('wasmoon')), 'glue.wasm'));
+  brokerList.add(wasm);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   let files = 0;
   let bytes = 0;
-  for (const rel of [...fileList].sort()) {
+  const broker = { files: 0, bytes: 0 };
+  for (const rel of [...new Set([...fileList, ...brokerList])].sort()) {
     if (!rel.startsWith('node_modules/') || NATIVE.test(rel) || rel.endsWith('.node')) continue;
     const from = join(root, rel);
     const info = await stat(from);
@@ -49,10 +80,55 @@ export async function prepareSandboxModules(root: string, outDir: string): Promi
     await cp(from, to, { dereference: true });
     files++;
     bytes += info.size;
+    if (!fileList.has(rel)) {
+      broker.files++;
+      broker.bytes += info.size;
+    }
   }
   if (files === 0) throw new Error(`tracing ${SANDBOX_PACKAGES.join(', ')} found no files under ${root}/node_modules: run npm install`);
-  await writeFile(stamp, JSON.stringify({ key, files, bytes }));
-  return { dir: join(outDir, 'node_modules'), files, bytes };
+  if (!brokerList.has('node_modules/wasmoon/package.json')) throw new Error('tracing the broker bundle did not find wasmoon: run npm install');
+  const pkgDir = join(outDir, 'node_modules', BROKER_PACKAGE);
+  await mkdir(pkgDir, { recursive: true });
+  const pkg = `${JSON.stringify({ name: BROKER_PACKAGE, private: true, description: "Hotpot's embedded Redis-compatible broker, bundled from broker/ by the site build", type: 'module', main: 'cli.js' }, null, 2)}\n`;
+  for (const [name, text] of [['cli.js', bundle], ['package.json', pkg]] as const) {
+    await writeFile(join(pkgDir, name), text);
+    files++;
+    bytes += Buffer.byteLength(text);
+    broker.files++;
+    broker.bytes += Buffer.byteLength(text);
+  }
+  await writeFile(stamp, JSON.stringify({ key, files, bytes, broker }));
+  return { dir: join(outDir, 'node_modules'), files, bytes, broker };
+}
+
+/** broker/cli.ts and everything it imports, as one ES module for Node 22 (wasmoon left as an import). */
+export async function bundleBroker(root: string): Promise<string> {
+  const result = await build({
+    entryPoints: [join(root, 'broker', 'cli.ts')],
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    external: BROKER_EXTERNAL,
+    write: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+    banner: { js: "// Hotpot's embedded broker (broker/cli.ts and its imports), bundled by the site build. Do not edit: change broker/." },
+  });
+  const out = result.outputFiles[0];
+  if (!out) throw new Error('bundling broker/cli.ts produced no output');
+  return out.text;
+}
+
+/** Every source file of the broker, by path and content: a change to any rebuilds the bundle. */
+async function brokerSourcesHash(root: string): Promise<string> {
+  const dir = join(root, 'broker');
+  const h = createHash('sha256');
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const paths = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name)).sort();
+  for (const path of paths) h.update(`${relative(dir, path)}\0`).update(await readFile(path)).update('\0');
+  return h.digest('hex');
 }
 
 function hash(text: string): number {

@@ -93,6 +93,8 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     assert.ok(at('broker:ready') < at('worker:starting'), 'the worker starts after the broker is ready');
     assert.ok(at('worker:ready') < at('web:starting'), 'the web server starts after the worker is ready');
     assert.match(await page.getByTestId('runtime-line').innerText(), /Local runner/);
+    // The broker is the embedded one (node_modules/hotpot-broker), and its terminal says so.
+    assert.match(await processOutput('broker'), /Hotpot broker \(Redis-compatible\) listening on 127\.0\.0\.1:\d+/);
     await showTerminal('worker');
     await waitFor('the worker to log that it is ready', async () => /worker ready/.test(await terminalText('worker')));
     await preview().getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BUILD_STAMP, build, buildNeeded } from '../../runner/build.ts';
+import { BUILD_PREPARED, BUILD_STAMP, build, buildNeeded } from '../../runner/build.ts';
 
 let root: string;
 let dist: string;
@@ -19,6 +19,8 @@ before(async () => {
   await mkdir(join(root, 'site', 'public'), { recursive: true });
   await mkdir(join(root, 'lessons'));
   await mkdir(join(root, 'sandboxes'));
+  await mkdir(join(root, 'broker'));
+  await writeFile(join(root, 'broker', 'cli.ts'), 'broker');
   await writeFile(join(root, 'site', 'page.astro'), 'page');
   await writeFile(join(root, 'astro.config.mjs'), 'export default {}');
   // The fake astro: records its arguments, writes dist/index.html and a generated file, as the real build does.
@@ -31,6 +33,8 @@ mkdirSync('dist', { recursive: true });
 writeFileSync('dist/index.html', '<html><head></head></html>');
 mkdirSync('site/public/generated', { recursive: true });
 writeFileSync('site/public/generated/out.bin', 'x');
+mkdirSync('.hotpot/sandbox-modules/node_modules/hotpot-broker', { recursive: true });
+writeFileSync('.hotpot/sandbox-modules/node_modules/hotpot-broker/cli.js', '');
 `,
   );
 });
@@ -49,7 +53,7 @@ test('builds when dist/index.html is missing, then not again until a source chan
   await utimes(join(root, 'site', 'public', 'generated', 'out.bin'), future(60), future(60));
   assert.equal(await buildNeeded(root, dist), null);
 
-  for (const [i, source] of ['site/page.astro', 'astro.config.mjs'].entries()) {
+  for (const [i, source] of ['site/page.astro', 'broker/cli.ts', 'astro.config.mjs'].entries()) {
     await utimes(join(root, source), future(120 + i * 200), future(120 + i * 200));
     assert.match((await buildNeeded(root, dist)) ?? '', new RegExp(`${source.split('/')[0]!.replace('.', '\\.')} changed since the last build`));
     await build(root, dist);
@@ -60,6 +64,17 @@ test('builds when dist/index.html is missing, then not again until a source chan
   await writeFile(join(root, 'lessons', 'new.mdx'), 'new');
   await utimes(join(root, 'lessons', 'new.mdx'), future(1000), future(1000));
   assert.match((await buildNeeded(root, dist)) ?? '', /lessons changed/);
+});
+
+test('the sandbox modules the build prepares outside dist/ (the bundled broker) missing means a build', async () => {
+  await build(root, dist);
+  await utimes(join(dist, BUILD_STAMP), future(5000), future(5000));
+  assert.equal(await buildNeeded(root, dist), null);
+  await rm(join(root, '.hotpot'), { recursive: true });
+  assert.match((await buildNeeded(root, dist)) ?? '', new RegExp(`${BUILD_PREPARED[0]!.replaceAll('.', '\\.')} is missing`));
+  await build(root, dist);
+  await utimes(join(dist, BUILD_STAMP), future(5000), future(5000));
+  assert.equal(await buildNeeded(root, dist), null);
 });
 
 test('a missing stamp means a build; a failing build rejects with a clear message', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { choose, plan, preferenceFrom, webContainerBlocker, withTimeout, type Situation } from '../../site/runtime/select.ts';
 import type { SandboxRuntime } from '../../site/runtime/types.ts';
 import { SandboxManifest } from '../../sandboxes/schema.ts';
+import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
 
 const fake = (kind: 'webcontainer' | 'local'): SandboxRuntime => ({ kind, reason: kind, run: async () => { throw new Error('not used'); }, dispose() {} });
 const base: Situation = { preference: 'auto', crossOriginIsolated: true };
@@ -59,4 +60,17 @@ test('a sandbox that starts a native binary is flagged for WebContainer', () => 
   });
   assert.match(webContainerBlocker(m)!, /redis-server/);
   assert.equal(webContainerBlocker({ ...m, processes: [m.processes[1]!] }), undefined);
+});
+
+test('every course sandbox is pure Node (its broker included), so automatic selection tries WebContainer first', async () => {
+  const ids = await listSandboxes();
+  assert.ok(ids.includes('async-tasks'));
+  for (const id of ids) {
+    const { manifest } = await loadSandbox(id);
+    assert.equal(webContainerBlocker(manifest), undefined, `${id}: ${webContainerBlocker(manifest)}`);
+    assert.deepEqual(plan({ ...base, blocker: webContainerBlocker(manifest) }).map((p) => p.kind), ['webcontainer', 'local'], id);
+  }
+  const { manifest } = await loadSandbox('async-tasks');
+  const broker = manifest.processes.find((p) => p.role === 'broker');
+  assert.deepEqual(broker?.command.slice(0, 2), ['node', 'node_modules/hotpot-broker/cli.js'], 'the broker is the embedded one, run by node');
 });
