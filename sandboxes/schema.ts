@@ -86,6 +86,8 @@ export const SandboxManifest = z
     processes: z.array(SandboxProcess).min(1).max(8),
     /** The port whose web page the preview shows. */
     preview: z.object({ port: slug, path: z.string().startsWith('/').default('/') }).optional(),
+    /** The port of the broker's inspector (keys, MONITOR, console), shown in the Broker tab. */
+    inspector: z.object({ port: slug }).optional(),
     /** File opened first in the editor. */
     open: SandboxPath.optional(),
     steps: z.array(SandboxStep).min(1),
@@ -105,6 +107,8 @@ export const SandboxManifest = z
     });
     if (m.preview && !ports.has(m.preview.port))
       ctx.addIssue({ code: 'custom', path: ['preview', 'port'], message: `unknown port "${m.preview.port}"` });
+    if (m.inspector && !ports.has(m.inspector.port))
+      ctx.addIssue({ code: 'custom', path: ['inspector', 'port'], message: `unknown port "${m.inspector.port}"` });
     const steps = new Set<string>();
     m.steps.forEach((s, i) => {
       if (steps.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step id "${s.id}"` });

@@ -19,8 +19,12 @@ export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws'] as const;
  * node_modules, and a WebContainer runs JavaScript and WebAssembly, not redis-server.
  */
 export const BROKER_PACKAGE = 'hotpot-broker';
-/** wasmoon stays a package of its own: its Emscripten glue finds glue.wasm beside itself. */
-const BROKER_EXTERNAL = ['wasmoon'];
+/**
+ * wasmoon stays a package of its own: its Emscripten glue finds glue.wasm beside itself.
+ * bufferutil and utf-8-validate are ws's optional native speed-ups, required inside try/catch:
+ * never bundled, so ws (the broker inspector's WebSocket server) always uses its JavaScript code.
+ */
+const BROKER_EXTERNAL = ['wasmoon', 'bufferutil', 'utf-8-validate'];
 
 // Native addons and their loaders: a WebContainer cannot load them and msgpackr falls back to JS.
 const NATIVE = /node_modules\/(msgpackr-extract|@msgpackr-extract\/[^/]+|node-gyp-build-optional-packages|detect-libc)\//;

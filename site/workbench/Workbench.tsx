@@ -5,6 +5,7 @@ import { connectRuntime } from './connect.ts';
 import { Editor } from './Editor.tsx';
 import { FileTree } from './FileTree.tsx';
 import { WorkbenchModel, type WorkbenchData } from './model.ts';
+import { BrokerPanel } from './BrokerPanel.tsx';
 import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
 import { Terminals } from './Terminals.tsx';
@@ -18,6 +19,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const model = useMemo(() => new WorkbenchModel(data, () => connectRuntime(data.manifest)), []);
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');
+  const [side, setSide] = useState<'preview' | 'broker'>('preview');
   const root = useRef<HTMLElement>(null);
 
   useEffect(() => {
@@ -168,7 +170,23 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             <Terminals model={model} />
           </div>
           <div class="hp-pane-preview" id="hp-pane-preview" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('preview')}>
-            <Preview model={model} />
+            {data.manifest.inspector && (
+              <div class="hp-tabs" role="tablist" aria-label="Page or broker" onKeyDown={onTabListKey}>
+                {(['preview', 'broker'] as const).map((t) => (
+                  <button role="tab" class="hp-tab" id={`hp-side-tab-${t}`} aria-controls={`hp-side-${t}`} aria-selected={side === t} tabIndex={rovingTabIndex(side === t)} onClick={() => setSide(t)}>
+                    {t === 'preview' ? 'Preview' : 'Broker'}
+                  </button>
+                ))}
+              </div>
+            )}
+            <div class="hp-side" id="hp-side-preview" role={data.manifest.inspector ? 'tabpanel' : undefined} aria-labelledby={data.manifest.inspector ? 'hp-side-tab-preview' : undefined} hidden={side !== 'preview'}>
+              <Preview model={model} />
+            </div>
+            {data.manifest.inspector && (
+              <div class="hp-side" id="hp-side-broker" role="tabpanel" aria-labelledby="hp-side-tab-broker" hidden={side !== 'broker'}>
+                <BrokerPanel model={model} visible={side === 'broker' && (!narrow || pane === 'preview')} />
+              </div>
+            )}
           </div>
         </div>
       </div>

@@ -44,6 +44,8 @@ export class WorkbenchModel {
   readonly processes = signal<Record<string, ProcessView>>({});
   readonly activeTerminal = signal('');
   readonly previewUrl = signal('');
+  /** Every port of the running sandbox reachable from this page, by name. */
+  readonly portUrls = signal<Record<string, string>>({});
   readonly check = signal<CheckView>({ state: 'idle' });
   readonly solutionOpen = signal(false);
   readonly errors = signal<string[]>([]);
@@ -190,6 +192,7 @@ export class WorkbenchModel {
     batch(() => {
       this.runState.value = 'starting';
       this.previewUrl.value = '';
+      this.portUrls.value = {};
     });
     await this.#stopHandle();
     const runtime = await this.runtime();
@@ -220,13 +223,15 @@ export class WorkbenchModel {
           batch(() => {
             this.runState.value = state;
             this.runMessage.value = message ?? '';
-            if (state === 'stopped' || state === 'failed') this.previewUrl.value = '';
+            if (state === 'stopped' || state === 'failed') (this.previewUrl.value = ''), (this.portUrls.value = {});
           });
           // The run ended on its own (a limit, a failed start): release it.
           if (state === 'stopped' || state === 'failed') void this.#stopHandle();
         },
         port: (port, url) => {
-          if (current() && port === manifest.preview?.port)
+          if (!current()) return;
+          this.portUrls.value = { ...this.portUrls.value, [port]: new URL(url, location.href).href };
+          if (port === manifest.preview?.port)
             this.previewUrl.value = new URL(url.replace(/\/?$/, '/') + manifest.preview.path.replace(/^\//, ''), location.href).href;
         },
         error: (message) => current() && this.#error(message),
@@ -259,6 +264,7 @@ export class WorkbenchModel {
     batch(() => {
       this.runState.value = 'stopped';
       this.previewUrl.value = '';
+      this.portUrls.value = {};
     });
   }
 

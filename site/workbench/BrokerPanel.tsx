@@ -1,0 +1,204 @@
+// The Broker tab: a look inside the sandbox's broker through its inspector endpoint (a
+// WebSocket the broker serves on its own port): keys by type with their values, refreshed
+// while the tab is open; the MONITOR stream with a pause button; a redis-cli style console.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { WorkbenchModel } from './model.ts';
+
+interface KeyView {
+  key: string;
+  type: string;
+  ttl: number;
+  size: number;
+  value: unknown;
+}
+type Incoming =
+  | { type: 'reply'; id: number; text: string }
+  | { type: 'keys'; id: number; keys: KeyView[]; truncated: boolean }
+  | { type: 'monitor'; line: string }
+  | { type: 'error'; message: string };
+
+const MONITOR_LINES = 500;
+const REFRESH_MS = 1000;
+
+/** One inspector connection: request/reply by id, MONITOR lines to a callback. Every request settles. */
+class Inspector {
+  #ws: WebSocket;
+  #next = 1;
+  #pending = new Map<number, (m: Incoming) => void>();
+  onMonitor: (line: string) => void = () => {};
+  onClose: (why: string) => void = () => {};
+  constructor(url: string) {
+    const u = new URL(url);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.#ws = new WebSocket(u);
+    this.#ws.addEventListener('message', (e) => {
+      let m: Incoming;
+      try {
+        m = JSON.parse(String(e.data)) as Incoming;
+      } catch {
+        return;
+      }
+      if (m.type === 'monitor') return this.onMonitor(m.line);
+      if ('id' in m) {
+        this.#pending.get(m.id)?.(m);
+        this.#pending.delete(m.id);
+      }
+    });
+    this.#ws.addEventListener('close', (e) => {
+      for (const settle of this.#pending.values()) settle({ type: 'error', message: 'the broker connection closed' });
+      this.#pending.clear();
+      this.onClose(e.reason || 'the broker stopped');
+    });
+  }
+  opened(): Promise<void> {
+    if (this.#ws.readyState === WebSocket.OPEN) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#ws.addEventListener('open', () => resolve(), { once: true });
+      this.#ws.addEventListener('close', () => reject(new Error('could not reach the broker')), { once: true });
+    });
+  }
+  request(body: Record<string, unknown>, timeoutMs = 10_000): Promise<Incoming> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (this.#pending.delete(id), resolve({ type: 'error', message: 'the broker did not answer' })), timeoutMs);
+      this.#pending.set(id, (m) => (clearTimeout(timer), resolve(m)));
+      if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ ...body, id }));
+      else (clearTimeout(timer), this.#pending.delete(id), resolve({ type: 'error', message: 'not connected to the broker' }));
+    });
+  }
+  monitor(on: boolean): void {
+    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ type: 'monitor', on }));
+  }
+  close(): void {
+    this.#ws.close();
+  }
+}
+
+export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible: boolean }) {
+  const port = model.data.manifest.inspector?.port;
+  const url = port ? model.portUrls.value[port] : undefined;
+  const [inspector, setInspector] = useState<Inspector | null>(null);
+  const [status, setStatus] = useState('');
+  const [keys, setKeys] = useState<{ keys: KeyView[]; truncated: boolean } | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const [monitor, setMonitor] = useState<string[]>([]);
+  const [paused, setPaused] = useState(false);
+  const [log, setLog] = useState<{ line: string; text: string }[]>([]);
+  const [history, setHistory] = useState<string[]>([]);
+  const historyAt = useRef(-1);
+  const input = useRef<HTMLInputElement>(null);
+
+  // Connect while the sandbox runs and the tab is shown.
+  useEffect(() => {
+    if (!url || !visible) return;
+    const ins = new Inspector(url);
+    let alive = true;
+    setStatus('connecting…');
+    ins.onClose = (why) => alive && (setStatus(`disconnected: ${why}`), setInspector(null));
+    ins.onMonitor = (line) => alive && setMonitor((m) => [...m.slice(-(MONITOR_LINES - 1)), line]);
+    ins.opened().then(
+      () => alive && (setStatus('connected'), setInspector(ins)),
+      (e: Error) => alive && setStatus(e.message),
+    );
+    return () => {
+      alive = false;
+      ins.close();
+      setInspector(null);
+    };
+  }, [url, visible]);
+
+  // Keys, refreshed live while connected.
+  useEffect(() => {
+    if (!inspector) return;
+    let stop = false;
+    const tick = async () => {
+      const m = await inspector.request({ type: 'keys' });
+      if (stop) return;
+      if (m.type === 'keys') setKeys({ keys: m.keys, truncated: m.truncated });
+      timer = setTimeout(tick, REFRESH_MS);
+    };
+    let timer = setTimeout(tick, 0);
+    return () => ((stop = true), clearTimeout(timer));
+  }, [inspector]);
+
+  useEffect(() => {
+    inspector?.monitor(!paused);
+  }, [inspector, paused]);
+
+  const run = async (line: string) => {
+    if (!inspector || !line.trim()) return;
+    setHistory((h) => [...h.filter((x) => x !== line), line].slice(-50));
+    historyAt.current = -1;
+    const m = await inspector.request({ type: 'command', line });
+    setLog((l) => [...l.slice(-99), { line, text: m.type === 'reply' ? m.text : `(error) ${m.type === 'error' ? m.message : 'unexpected answer'}` }]);
+  };
+
+  if (!port) return <p class="hp-placeholder">This sandbox has no broker to look inside.</p>;
+  if (!url) return <p class="hp-placeholder">Press Run: the broker's keys, its command stream and a console appear here.</p>;
+
+  return (
+    <div class="hp-broker">
+      <p class="hp-broker-status" role="status">Broker: {status}</p>
+      <section class="hp-broker-keys" aria-label="Keys">
+        <h3>
+          Keys {keys && <span class="hp-muted">({keys.keys.length}{keys.truncated ? '+' : ''})</span>}
+        </h3>
+        {keys && keys.keys.length === 0 && <p class="hp-muted">No keys yet.</p>}
+        <ul>
+          {keys?.keys.map((k) => (
+            <li key={k.key} data-key={k.key}>
+              <button class="hp-key" aria-expanded={open === k.key} onClick={() => setOpen(open === k.key ? null : k.key)}>
+                <span class={`hp-type hp-type-${k.type}`}>{k.type}</span> {k.key}
+                <span class="hp-muted"> · {k.size}{k.ttl >= 0 ? ` · ttl ${Math.ceil(k.ttl / 1000)} s` : ''}</span>
+              </button>
+              {open === k.key && <pre class="hp-key-value">{JSON.stringify(k.value, null, 2)}</pre>}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section class="hp-broker-monitor" aria-label="Command stream">
+        <h3>
+          Commands (MONITOR){' '}
+          <button class="hp-small" aria-pressed={paused} onClick={() => setPaused(!paused)}>
+            {paused ? 'Resume' : 'Pause'}
+          </button>{' '}
+          <button class="hp-small" onClick={() => setMonitor([])}>Clear</button>
+        </h3>
+        <pre class="hp-monitor-lines" data-testid="monitor">{monitor.join('\n')}</pre>
+      </section>
+      <section class="hp-broker-console" aria-label="Console">
+        <h3>Console</h3>
+        <pre class="hp-console-log" data-testid="console">
+          {log.map((e) => `> ${e.line}\n${e.text}`).join('\n')}
+        </pre>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const line = input.current!.value;
+            input.current!.value = '';
+            void run(line);
+          }}
+        >
+          <input
+            ref={input}
+            class="hp-console-input"
+            aria-label="Broker command"
+            placeholder={inspector ? 'e.g. KEYS *  or  HGETALL bull:emails:1' : 'connecting…'}
+            disabled={!inspector}
+            autocomplete="off"
+            spellcheck={false}
+            onKeyDown={(e) => {
+              // Up and Down walk the history, as in redis-cli.
+              if (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') return;
+              e.preventDefault();
+              const at = historyAt.current < 0 ? history.length : historyAt.current;
+              const next = Math.min(history.length, Math.max(0, at + (e.key === 'ArrowUp' ? -1 : 1)));
+              historyAt.current = next;
+              input.current!.value = history[next] ?? '';
+            }}
+          />
+        </form>
+      </section>
+    </div>
+  );
+}
