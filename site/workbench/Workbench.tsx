@@ -20,10 +20,13 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');
   const [side, setSide] = useState<'preview' | 'broker'>('preview');
+  // Until hydration the controls have no handlers: keep them disabled so no click is lost.
+  const [mounted, setMounted] = useState(false);
   const root = useRef<HTMLElement>(null);
 
   useEffect(() => {
     model.restore();
+    setMounted(true);
     const mq = matchMedia(NARROW);
     const update = () => setNarrow(mq.matches);
     update();
@@ -86,112 +89,114 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
       onPointerDown={engage}
       onFocusIn={engage}
     >
-      <div class="hp-toolbar">
-        <label class="hp-step-select">
-          <span>Step</span>
-          <select
-            value={String(model.stepIndex.value)}
-            onChange={(e) => {
-              model.selectStep(Number((e.target as HTMLSelectElement).value));
-              // Bring the step's instructions into view beside the workbench.
-              document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
-            }}
-          >
-            {data.steps.map((s, i) => (
-              <option value={String(i)}>
-                {i + 1}. {s.title}
-                {passed[s.id] ? ' ✓' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div class="hp-actions" role="group" aria-label="Sandbox controls">
-          <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'}>
-            Run
-          </button>
-          <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value}>
-            Stop
-          </button>
-          <button class="hp-button" onClick={() => model.reset()} title="Restore this step's starting files">
-            Reset
-          </button>
-          <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
-            Solution
-          </button>
-          <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step">
-            Check
-          </button>
-        </div>
-      </div>
-      <p class="hp-status" data-runtime={model.runtimeKind.value}>
-        <span class="hp-runtime" data-testid="runtime-line" title={model.runtimeLine.value}>{model.runtimeLine.value}</span>
-        <span class="hp-run-state" role="status">
-          {runState === 'idle' ? '' : `Sandbox ${runState}`}
-        </span>
-      </p>
-      {runState === 'failed' && model.runMessage.value && (
-        <p class="hp-errors" role="alert" data-testid="run-failure">
-          The sandbox stopped: {model.runMessage.value}
-        </p>
-      )}
-      <CheckBanner model={model} />
-      {model.errors.value.length > 0 && (
-        <div class="hp-errors" role="alert">
-          {model.errors.value.map((e) => (
-            <p>{e}</p>
-          ))}
-          <button class="hp-small" onClick={() => model.dismissErrors()}>Dismiss</button>
-        </div>
-      )}
-      {narrow && (
-        <div class="hp-tabs hp-pane-tabs" role="tablist" aria-label="Workbench panes" onKeyDown={onTabListKey}>
-          {(['code', 'terminal', 'preview'] as const).map((p) => (
-            <button role="tab" class="hp-tab" aria-selected={pane === p} aria-controls={`hp-pane-${p}`} tabIndex={rovingTabIndex(pane === p)} onClick={() => setPane(p)}>
-              {p === 'code' ? 'Code' : p === 'terminal' ? 'Terminal' : 'Preview'}
+      <fieldset class="hp-controls" disabled={!mounted}>
+        <div class="hp-toolbar">
+          <label class="hp-step-select">
+            <span>Step</span>
+            <select
+              value={String(model.stepIndex.value)}
+              onChange={(e) => {
+                model.selectStep(Number((e.target as HTMLSelectElement).value));
+                // Bring the step's instructions into view beside the workbench.
+                document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+              }}
+            >
+              {data.steps.map((s, i) => (
+                <option value={String(i)}>
+                  {i + 1}. {s.title}
+                  {passed[s.id] ? ' ✓' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div class="hp-actions" role="group" aria-label="Sandbox controls">
+            <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'}>
+              Run
             </button>
-          ))}
-        </div>
-      )}
-      <div class="hp-panes">
-        <div class="hp-pane-code" id="hp-pane-code" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('code')}>
-          <div class="hp-filetree-wrap">
-            <FileTree model={model} />
+            <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value}>
+              Stop
+            </button>
+            <button class="hp-button" onClick={() => model.reset()} title="Restore this step's starting files">
+              Reset
+            </button>
+            <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
+              Solution
+            </button>
+            <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step">
+              Check
+            </button>
           </div>
-          <div class="hp-editor-wrap">
-            <div class="hp-editor-title">
-              {model.activeFile.value}
-              {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+        </div>
+        <p class="hp-status" data-runtime={model.runtimeKind.value}>
+          <span class="hp-runtime" data-testid="runtime-line" title={model.runtimeLine.value}>{model.runtimeLine.value}</span>
+          <span class="hp-run-state" role="status">
+            {runState === 'idle' ? '' : `Sandbox ${runState}`}
+          </span>
+        </p>
+        {runState === 'failed' && model.runMessage.value && (
+          <p class="hp-errors" role="alert" data-testid="run-failure">
+            The sandbox stopped: {model.runMessage.value}
+          </p>
+        )}
+        <CheckBanner model={model} />
+        {model.errors.value.length > 0 && (
+          <div class="hp-errors" role="alert">
+            {model.errors.value.map((e) => (
+              <p>{e}</p>
+            ))}
+            <button class="hp-small" onClick={() => model.dismissErrors()}>Dismiss</button>
+          </div>
+        )}
+        {narrow && (
+          <div class="hp-tabs hp-pane-tabs" role="tablist" aria-label="Workbench panes" onKeyDown={onTabListKey}>
+            {(['code', 'terminal', 'preview'] as const).map((p) => (
+              <button role="tab" class="hp-tab" aria-selected={pane === p} aria-controls={`hp-pane-${p}`} tabIndex={rovingTabIndex(pane === p)} onClick={() => setPane(p)}>
+                {p === 'code' ? 'Code' : p === 'terminal' ? 'Terminal' : 'Preview'}
+              </button>
+            ))}
+          </div>
+        )}
+        <div class="hp-panes">
+          <div class="hp-pane-code" id="hp-pane-code" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('code')}>
+            <div class="hp-filetree-wrap">
+              <FileTree model={model} />
             </div>
-            <Editor model={model} />
-          </div>
-        </div>
-        <div class="hp-pane-bottom" hidden={narrow && pane === 'code' ? true : undefined}>
-          <div class="hp-pane-terminal" id="hp-pane-terminal" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('terminal')}>
-            <Terminals model={model} />
-          </div>
-          <div class="hp-pane-preview" id="hp-pane-preview" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('preview')}>
-            {data.manifest.inspector && (
-              <div class="hp-tabs" role="tablist" aria-label="Page or broker" onKeyDown={onTabListKey}>
-                {(['preview', 'broker'] as const).map((t) => (
-                  <button role="tab" class="hp-tab" id={`hp-side-tab-${t}`} aria-controls={`hp-side-${t}`} aria-selected={side === t} tabIndex={rovingTabIndex(side === t)} onClick={() => setSide(t)}>
-                    {t === 'preview' ? 'Preview' : 'Broker'}
-                  </button>
-                ))}
+            <div class="hp-editor-wrap">
+              <div class="hp-editor-title">
+                {model.activeFile.value}
+                {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
               </div>
-            )}
-            <div class="hp-side" id="hp-side-preview" role={data.manifest.inspector ? 'tabpanel' : undefined} aria-labelledby={data.manifest.inspector ? 'hp-side-tab-preview' : undefined} hidden={side !== 'preview'}>
-              <Preview model={model} />
+              <Editor model={model} />
             </div>
-            {data.manifest.inspector && (
-              <div class="hp-side" id="hp-side-broker" role="tabpanel" aria-labelledby="hp-side-tab-broker" hidden={side !== 'broker'}>
-                <BrokerPanel model={model} visible={side === 'broker' && (!narrow || pane === 'preview')} />
+          </div>
+          <div class="hp-pane-bottom" hidden={narrow && pane === 'code' ? true : undefined}>
+            <div class="hp-pane-terminal" id="hp-pane-terminal" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('terminal')}>
+              <Terminals model={model} />
+            </div>
+            <div class="hp-pane-preview" id="hp-pane-preview" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('preview')}>
+              {data.manifest.inspector && (
+                <div class="hp-tabs" role="tablist" aria-label="Page or broker" onKeyDown={onTabListKey}>
+                  {(['preview', 'broker'] as const).map((t) => (
+                    <button role="tab" class="hp-tab" id={`hp-side-tab-${t}`} aria-controls={`hp-side-${t}`} aria-selected={side === t} tabIndex={rovingTabIndex(side === t)} onClick={() => setSide(t)}>
+                      {t === 'preview' ? 'Preview' : 'Broker'}
+                    </button>
+                  ))}
+                </div>
+              )}
+              <div class="hp-side" id="hp-side-preview" role={data.manifest.inspector ? 'tabpanel' : undefined} aria-labelledby={data.manifest.inspector ? 'hp-side-tab-preview' : undefined} hidden={side !== 'preview'}>
+                <Preview model={model} />
               </div>
-            )}
+              {data.manifest.inspector && (
+                <div class="hp-side" id="hp-side-broker" role="tabpanel" aria-labelledby="hp-side-tab-broker" hidden={side !== 'broker'}>
+                  <BrokerPanel model={model} visible={side === 'broker' && (!narrow || pane === 'preview')} />
+                </div>
+              )}
+            </div>
           </div>
         </div>
-      </div>
-      <Solution model={model} />
-      <p class="visually-hidden">Step {model.stepIndex.value + 1}: {step.title}</p>
+        <Solution model={model} />
+        <p class="visually-hidden">Step {model.stepIndex.value + 1}: {step.title}</p>
+      </fieldset>
     </section>
   );
 }
