@@ -26,6 +26,9 @@ const HOOK_INSTRUCTIONS = 100000;
 /** While a timed-out script runs, yield to the event loop this often (ms). */
 const SLICE_MS = 20;
 const MAX_REPLY_DEPTH = 1000;
+/** Small non-negative lua_Integer values (table indices, counts), allocated once instead of per call. */
+const SMALL_INTS: bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+const big = (n: number): bigint => (n >= 0 && n < 4096 ? SMALL_INTS[n]! : BigInt(n));
 
 export interface ScriptFlags {
   compat: boolean;
@@ -333,7 +336,7 @@ export class Scripting {
     m._lua_createtable(L, items.length, 0);
     for (let i = 0; i < items.length; i++) {
       this.b.push(L, items[i]!);
-      m._lua_rawseti(L, -2, BigInt(i + 1));
+      m._lua_rawseti(L, -2, big(i + 1));
     }
   }
 
@@ -534,7 +537,7 @@ export class Scripting {
     m._lua_settop(L, -2);
     const out: Reply[] = [];
     for (let j = 1; ; j++) {
-      const ty = m._lua_rawgeti(L, abs, BigInt(j));
+      const ty = m._lua_rawgeti(L, abs, big(j));
       if (ty === T.NIL) {
         m._lua_settop(L, -2);
         break;
@@ -575,7 +578,7 @@ export class Scripting {
     else if (r === null || r === NULL_ARRAY) m._lua_pushboolean(L, 0);
     // Redis's Lua has only doubles: integers beyond 2^53 arrive rounded, as floats.
     else if (typeof r === 'number') {
-      if (Number.isSafeInteger(r)) m._lua_pushinteger(L, BigInt(r));
+      if (Number.isSafeInteger(r)) m._lua_pushinteger(L, big(r));
       else m._lua_pushnumber(L, r);
     } else if (typeof r === 'bigint') {
       if (r >= -9007199254740991n && r <= 9007199254740991n) m._lua_pushinteger(L, r);
@@ -593,7 +596,7 @@ export class Scripting {
       m._lua_createtable(L, r.length, 0);
       for (let i = 0; i < r.length; i++) {
         this.pushReply(L, r[i]!, depth + 1);
-        m._lua_rawseti(L, -2, BigInt(i + 1));
+        m._lua_rawseti(L, -2, big(i + 1));
       }
     }
   }
@@ -639,8 +642,13 @@ export class Scripting {
       const t = m._lua_type(L, i);
       if (t === T.NUMBER) {
         if (m._lua_isinteger(L, i)) {
-          const v = m._lua_tointegerx(L, i, 0);
-          argv.push(v >= -9007199254740992n && v <= 9007199254740992n ? v.toString() : formatG(Number(v), 17));
+          // Below 2^53 in magnitude the double is exact and prints the same digits, without a BigInt.
+          const d = m._lua_tonumberx(L, i, 0);
+          if (d > -9007199254740992 && d < 9007199254740992) argv.push(String(d));
+          else {
+            const v = m._lua_tointegerx(L, i, 0);
+            argv.push(v >= -9007199254740992n && v <= 9007199254740992n ? v.toString() : formatG(Number(v), 17));
+          }
         } else {
           argv.push(formatG(m._lua_tonumberx(L, i, 0), 17));
         }

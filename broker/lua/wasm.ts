@@ -97,10 +97,143 @@ export function defaultWasmPath(): string {
 }
 
 export async function loadLuaModule(wasmPath?: string): Promise<LuaModule> {
-  // An explicit path keeps wasmoon from guessing (it would reach for a CDN in browsers).
-  const lua = await LuaWasm.initialize(wasmPath ?? defaultWasmPath());
-  return lua.module as unknown as LuaModule;
+  // wasmoon's build wraps every exported C function in an assertion shim
+  // (`function(){ check runtime; L[name].apply(null, arguments) }`) that costs
+  // more than the call itself on hot paths (a redis.call makes a dozen). The
+  // raw exports of the instance are the same functions without the shim, so
+  // the instance is caught as the glue instantiates it.
+  const wa = WebAssembly as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const orig = { instantiate: wa.instantiate!, instantiateStreaming: wa.instantiateStreaming };
+  // Other modules may instantiate wasm meanwhile (undici's llhttp when fetch
+  // first runs): the instance kept is the one whose memory is the glue's heap.
+  const instances: WebAssembly.Instance[] = [];
+  const catchInstance = (r: unknown) => {
+    const inst = (r as { instance?: WebAssembly.Instance })?.instance ?? r;
+    if (inst instanceof WebAssembly.Instance) instances.push(inst);
+    return r;
+  };
+  try {
+    wa.instantiate = (...a: unknown[]) => orig.instantiate.apply(WebAssembly, a).then(catchInstance);
+    if (orig.instantiateStreaming) wa.instantiateStreaming = (...a: unknown[]) => orig.instantiateStreaming!.apply(WebAssembly, a).then(catchInstance);
+  } catch {
+    // A read-only WebAssembly object: keep the glue's shims.
+  }
+  let lua: Awaited<ReturnType<typeof LuaWasm.initialize>>;
+  try {
+    // An explicit path keeps wasmoon from guessing (it would reach for a CDN in browsers).
+    lua = await LuaWasm.initialize(wasmPath ?? defaultWasmPath());
+  } finally {
+    try {
+      wa.instantiate = orig.instantiate;
+      if (orig.instantiateStreaming) wa.instantiateStreaming = orig.instantiateStreaming;
+    } catch {
+      // Never replaced.
+    }
+  }
+  const mod = lua.module as unknown as LuaModule & Record<string, unknown>;
+  const heap = mod.HEAPU8.buffer;
+  const own = instances.find((i) => (i.exports.memory as WebAssembly.Memory | undefined)?.buffer === heap);
+  return fastModule(mod, own?.exports as Record<string, unknown> | undefined);
 }
+
+/**
+ * A small object with own, fixed-shape properties (the Emscripten module is a
+ * large dictionary-mode object): raw wasm exports where available, the glue's
+ * functions otherwise; the heap views read through to the module, which
+ * replaces them when memory grows.
+ */
+function fastModule(mod: LuaModule & Record<string, unknown>, raw: Record<string, unknown> | undefined): LuaModule {
+  const fn = (key: string) => {
+    const r = raw?.[key.slice(1)];
+    return (typeof r === 'function' ? r : mod[key]) as never;
+  };
+  const fast = new FastModule(mod);
+  for (const key of Object.keys(fast)) {
+    if (key.startsWith('_')) (fast as unknown as Record<string, unknown>)[key] = fn(key);
+  }
+  return fast;
+}
+
+/** The functions the broker uses, as own fields (filled in by fastModule). */
+class FastModule implements LuaModule {
+  private readonly mod: LuaModule;
+  constructor(mod: LuaModule) {
+    this.mod = mod;
+    this.addFunction = mod.addFunction.bind(mod);
+    this.removeFunction = mod.removeFunction.bind(mod);
+  }
+  get HEAPU8(): Uint8Array {
+    return this.mod.HEAPU8;
+  }
+  get HEAPU32(): Uint32Array {
+    return this.mod.HEAPU32;
+  }
+  get HEAP32(): Int32Array {
+    return this.mod.HEAP32;
+  }
+  addFunction: LuaModule['addFunction'];
+  removeFunction: LuaModule['removeFunction'];
+  _malloc = U as LuaModule['_malloc'];
+  _free = U as LuaModule['_free'];
+  _luaL_newstate = U as LuaModule['_luaL_newstate'];
+  _luaL_openlibs = U as LuaModule['_luaL_openlibs'];
+  _lua_close = U as LuaModule['_lua_close'];
+  _luaL_loadbufferx = U as LuaModule['_luaL_loadbufferx'];
+  _lua_pcallk = U as LuaModule['_lua_pcallk'];
+  _lua_callk = U as LuaModule['_lua_callk'];
+  _lua_resume = U as LuaModule['_lua_resume'];
+  _lua_status = U as LuaModule['_lua_status'];
+  _lua_newthread = U as LuaModule['_lua_newthread'];
+  _lua_gettop = U as LuaModule['_lua_gettop'];
+  _lua_settop = U as LuaModule['_lua_settop'];
+  _lua_pushvalue = U as LuaModule['_lua_pushvalue'];
+  _lua_rotate = U as LuaModule['_lua_rotate'];
+  _lua_checkstack = U as LuaModule['_lua_checkstack'];
+  _lua_xmove = U as LuaModule['_lua_xmove'];
+  _lua_type = U as LuaModule['_lua_type'];
+  _lua_isinteger = U as LuaModule['_lua_isinteger'];
+  _lua_tonumberx = U as LuaModule['_lua_tonumberx'];
+  _lua_tointegerx = U as LuaModule['_lua_tointegerx'];
+  _lua_toboolean = U as LuaModule['_lua_toboolean'];
+  _lua_tolstring = U as LuaModule['_lua_tolstring'];
+  _lua_rawlen = U as LuaModule['_lua_rawlen'];
+  _lua_pushnil = U as LuaModule['_lua_pushnil'];
+  _lua_pushnumber = U as LuaModule['_lua_pushnumber'];
+  _lua_pushinteger = U as LuaModule['_lua_pushinteger'];
+  _lua_pushlstring = U as LuaModule['_lua_pushlstring'];
+  _lua_pushcclosure = U as LuaModule['_lua_pushcclosure'];
+  _lua_pushboolean = U as LuaModule['_lua_pushboolean'];
+  _lua_pushlightuserdata = U as LuaModule['_lua_pushlightuserdata'];
+  _lua_getglobal = U as LuaModule['_lua_getglobal'];
+  _lua_setglobal = U as LuaModule['_lua_setglobal'];
+  _lua_getfield = U as LuaModule['_lua_getfield'];
+  _lua_setfield = U as LuaModule['_lua_setfield'];
+  _lua_rawget = U as LuaModule['_lua_rawget'];
+  _lua_rawgeti = U as LuaModule['_lua_rawgeti'];
+  _lua_rawset = U as LuaModule['_lua_rawset'];
+  _lua_rawseti = U as LuaModule['_lua_rawseti'];
+  _lua_createtable = U as LuaModule['_lua_createtable'];
+  _lua_next = U as LuaModule['_lua_next'];
+  _lua_error = U as LuaModule['_lua_error'];
+  _luaL_ref = U as LuaModule['_luaL_ref'];
+  _luaL_unref = U as LuaModule['_luaL_unref'];
+  _lua_sethook = U as LuaModule['_lua_sethook'];
+  _lua_yieldk = U as LuaModule['_lua_yieldk'];
+  _lua_isyieldable = U as LuaModule['_lua_isyieldable'];
+  _luaL_where = U as LuaModule['_luaL_where'];
+  _lua_concat = U as LuaModule['_lua_concat'];
+}
+
+/** Placeholder until fastModule assigns the real function. */
+function U(): never {
+  throw new Error('Lua module function not bound');
+}
+
+/** Node's Buffer with its (undocumented, long-standing) latin1 methods, which skip argument handling. */
+type Latin1Buffer = Buffer & {
+  latin1Slice(start: number, end: number): string;
+  latin1Write(s: string, offset: number, length: number): number;
+};
 
 /** Byte-exact string transfer between JS byte strings and wasm memory. */
 export class Bytes {
@@ -109,6 +242,7 @@ export class Bytes {
   private scratchSize = 0;
   readonly lenPtr: number;
   private cstrs = new Map<string, number>();
+  private heapView: Latin1Buffer | null = null;
 
   constructor(m: LuaModule) {
     this.m = m;
@@ -141,7 +275,7 @@ export class Bytes {
     if (n < 64) {
       for (let i = 0; i < n; i++) heap[p + i] = s.charCodeAt(i);
     } else {
-      Buffer.from(heap.buffer, heap.byteOffset + p, n).write(s, 'latin1');
+      this.view(heap).latin1Write(s, p, n);
     }
     return p;
   }
@@ -166,11 +300,30 @@ export class Bytes {
     if (p === 0) return '';
     const len = m.HEAPU32[this.lenPtr >> 2]!;
     const heap = m.HEAPU8;
-    if (len < 32) {
+    if (len < 16) {
       let s = '';
       for (let i = 0; i < len; i++) s += String.fromCharCode(heap[p + i]!);
       return s;
     }
-    return Buffer.from(heap.buffer, heap.byteOffset + p, len).toString('latin1');
+    return this.view(heap).latin1Slice(p, p + len);
+  }
+
+  /** A Buffer over the whole heap, made again when memory growth replaced the views. */
+  private view(heap: Uint8Array): Latin1Buffer {
+    let v = this.heapView;
+    if (v === null || v.buffer !== heap.buffer) {
+      v = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength) as Latin1Buffer;
+      if (typeof v.latin1Slice !== 'function' || typeof v.latin1Write !== 'function') {
+        // Buffer implementations without Node's latin1 fast paths.
+        v.latin1Slice = function (this: Buffer, start: number, end: number) {
+          return this.toString('latin1', start, end);
+        };
+        v.latin1Write = function (this: Buffer, str: string, offset: number, length: number) {
+          return this.write(str, offset, length, 'latin1');
+        };
+      }
+      this.heapView = v;
+    }
+    return v;
   }
 }
