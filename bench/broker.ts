@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { freePort } from '../test/broker/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -70,17 +71,6 @@ interface ServerProc {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(what: string, ok: () => boolean, proc: ChildProcess, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
