@@ -56,7 +56,7 @@ export async function loadSandbox(id: string, root = sandboxesDir): Promise<Load
         throw new SandboxError(`${file}: steps.${i}.${field}: folder "${folder}" is missing`);
       });
     // Each step starts from the previous step's solution, plus its own starting overlay.
-    const files = { ...previous, ...(await overlay(step.start, 'start')) };
+    const files = step.start ? { ...previous, ...(await overlay(step.start, 'start')) } : previous;
     const solution = { ...files, ...(await overlay(step.solution, 'solution')) };
     for (const f of step.check.files)
       await readFile(join(dir, f)).catch(() => {

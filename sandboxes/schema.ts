@@ -62,8 +62,11 @@ export type SandboxProcess = z.infer<typeof SandboxProcess>;
 export const SandboxStep = z.object({
   id: slug,
   title: z.string().min(1),
-  /** Folder (relative to the sandbox) whose files overlay files/ to give the step's starting point. */
-  start: SandboxPath,
+  /**
+   * Folder (relative to the sandbox) whose files overlay the previous step's solution (or files/)
+   * to give the step's starting point. Omitted when files/ already holds it.
+   */
+  start: SandboxPath.optional(),
   /** Folder whose files overlay the starting point to give the reference solution. */
   solution: SandboxPath,
   /** The check: a command run inside the sandbox while it runs; exit 0 passes. Its last line of output is the reason shown. */
@@ -85,7 +88,14 @@ export const SandboxManifest = z
     /** Started in this order; each waits for the previous one's readiness probe. */
     processes: z.array(SandboxProcess).min(1).max(8),
     /** The port whose web page the preview shows. */
-    preview: z.object({ port: slug, path: z.string().startsWith('/').default('/') }).optional(),
+    preview: z
+      .object({
+        port: slug,
+        path: z.string().startsWith('/').default('/'),
+        /** A second page shown beside the first (another instance of the server, say), each with its own bar. */
+        beside: z.object({ port: slug, path: z.string().startsWith('/').default('/') }).optional(),
+      })
+      .optional(),
     /** The port of the broker's inspector (keys, MONITOR, console), shown in the Broker tab. */
     inspector: z.object({ port: slug }).optional(),
     /** File opened first in the editor. */
@@ -107,6 +117,8 @@ export const SandboxManifest = z
     });
     if (m.preview && !ports.has(m.preview.port))
       ctx.addIssue({ code: 'custom', path: ['preview', 'port'], message: `unknown port "${m.preview.port}"` });
+    if (m.preview?.beside && !ports.has(m.preview.beside.port))
+      ctx.addIssue({ code: 'custom', path: ['preview', 'beside', 'port'], message: `unknown port "${m.preview.beside.port}"` });
     if (m.inspector && !ports.has(m.inspector.port))
       ctx.addIssue({ code: 'custom', path: ['inspector', 'port'], message: `unknown port "${m.inspector.port}"` });
     const steps = new Set<string>();

@@ -14,6 +14,12 @@ import { dirname, join, relative } from 'node:path';
 export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws'] as const;
 
 /**
+ * Files sandbox servers send to the browser as they are (no import to trace): the chart
+ * library the WebSockets sandbox's pages draw with, and its licence.
+ */
+export const SANDBOX_ASSETS = ['uplot/dist/uPlot.iife.min.js', 'uplot/dist/uPlot.min.css', 'uplot/LICENSE', 'uplot/package.json'] as const;
+
+/**
  * The embedded broker (broker/cli.ts) as plain JavaScript, for sandboxes to run with
  * `node node_modules/hotpot-broker/cli.js --port …`: Node strips types only outside
  * node_modules, and a WebContainer runs JavaScript and WebAssembly, not redis-server.
@@ -42,6 +48,7 @@ export async function prepareSandboxModules(root: string, outDir: string): Promi
   const lock = await readFile(join(root, 'package-lock.json'), 'utf8').catch(() => '');
   const key = JSON.stringify({
     packages: SANDBOX_PACKAGES,
+    assets: SANDBOX_ASSETS,
     lockLength: lock.length,
     lockHash: hash(lock),
     broker: await brokerSourcesHash(root),
@@ -69,6 +76,7 @@ export async function prepareSandboxModules(root: string, outDir: string): Promi
   // The broker hands wasmoon glue.wasm's path, computed at run time (lua/wasm.ts), which a trace cannot see.
   const wasm = relative(root, join(dirname(createRequire(join(root, 'package.json')).resolve('wasmoon')), 'glue.wasm'));
   brokerList.add(wasm);
+  for (const asset of SANDBOX_ASSETS) fileList.add(`node_modules/${asset}`);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   let files = 0;

@@ -1,16 +1,18 @@
-// The sandbox's web page, as served by the running web process.
+// The sandbox's web page, as served by the running web process; two pages side by side when
+// the manifest asks for it (two instances of one server, say).
 import { useRef } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
 
-export function Preview({ model }: { model: WorkbenchModel }) {
+function Pane({ url, label, placeholder }: { url: string; label?: string; placeholder: string }) {
   const frame = useRef<HTMLIFrameElement>(null);
-  const url = model.previewUrl.value;
-  const state = model.runState.value;
   return (
-    <div class="hp-preview">
+    <div class="hp-preview-pane" data-port={label}>
       <div class="hp-preview-bar">
-        <span class="hp-preview-url" title={url}>{url ? new URL(url).pathname.replace(/^\/preview\/[^/]+\/[^/]+/, '') || '/' : 'not running'}</span>
-        <button class="hp-small" disabled={!url} onClick={() => frame.current && (frame.current.src = url)} aria-label="Reload preview">
+        {label && <span class="hp-preview-label">{label}</span>}
+        <span class="hp-preview-url" title={url}>
+          {url ? new URL(url).pathname.replace(/^\/preview\/[^/]+\/[^/]+/, '') + new URL(url).search || '/' : 'not running'}
+        </span>
+        <button class="hp-small" disabled={!url} onClick={() => frame.current && (frame.current.src = url)} aria-label={label ? `Reload ${label}` : 'Reload preview'}>
           Reload
         </button>
         <a class="hp-small" href={url || undefined} target="_blank" rel="noopener" aria-disabled={!url}>
@@ -18,10 +20,30 @@ export function Preview({ model }: { model: WorkbenchModel }) {
         </a>
       </div>
       {url ? (
-        <iframe ref={frame} src={url} title="Sandbox preview" class="hp-preview-frame" />
+        <iframe ref={frame} src={url} title={label ? `Sandbox preview: ${label}` : 'Sandbox preview'} class="hp-preview-frame" />
       ) : (
-        <p class="hp-placeholder">{state === 'starting' ? 'Starting… the page appears when the web server is ready.' : 'Press Run to see the sandbox’s page here.'}</p>
+        <p class="hp-placeholder">{placeholder}</p>
       )}
+    </div>
+  );
+}
+
+export function Preview({ model }: { model: WorkbenchModel }) {
+  const preview = model.data.manifest.preview;
+  const placeholder =
+    model.runState.value === 'starting' ? 'Starting… the page appears when the web server is ready.' : 'Press Run to see the sandbox’s page here.';
+  if (!preview?.beside)
+    return (
+      <div class="hp-preview">
+        <Pane url={model.previewUrl.value} placeholder={placeholder} />
+      </div>
+    );
+  return (
+    <div class="hp-preview">
+      <div class="hp-preview-split">
+        <Pane url={model.previewUrl.value} label={preview.port} placeholder={placeholder} />
+        <Pane url={model.besideUrl.value} label={preview.beside.port} placeholder={placeholder} />
+      </div>
     </div>
   );
 }

@@ -53,6 +53,13 @@ export class WorkbenchModel {
   /** Bumped when files are replaced wholesale (Reset, Solution, step change) so editors reload. */
   readonly revision = signal(0);
 
+  /** The second page of a side-by-side preview (the manifest's preview.beside), once its port is up. */
+  readonly besideUrl = computed(() => {
+    const beside = this.data.manifest.preview?.beside;
+    const base = beside && this.portUrls.value[beside.port];
+    return base ? new URL(base.replace(/\/?$/, '/') + beside.path.replace(/^\//, ''), location.href).href : '';
+  });
+
   readonly step = computed(() => this.data.steps[this.stepIndex.value]!);
   readonly running = computed(() => ['starting', 'running'].includes(this.runState.value));
 

@@ -1,0 +1,39 @@
+// Step 5: an oversized, malformed or binary message closes its sender's socket with the
+// right code; nothing of it reaches the room, and the room carries on.
+import { check, Fail, freshRoom, join, log, sleep, type Participant } from './lib.ts';
+
+const MEANING: Record<number, string> = { 1003: 'unsupported data', 1005: 'no code', 1006: 'dropped without a close frame', 1007: 'invalid payload', 1009: 'message too big' };
+const describe = (code: number) => `${code} (${MEANING[code] ?? 'other'})`;
+
+await check(async () => {
+  const room = freshRoom('bad');
+  const host = await join('a', room, 'Host');
+  const guest = await join('b', room, 'Guest');
+  log(`Host (chat-a) and Guest (chat-b) are in #${room}`);
+
+  const cases: { name: string; what: string; send: (p: Participant) => void; code: number; marker: string }[] = [
+    { name: 'Big', what: 'a 10 KB message', code: 1009, marker: 'BIG', send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: `BIG${'x'.repeat(10 * 1024)}` })) },
+    { name: 'Long', what: 'a 600-character text (under 4 KB)', code: 1009, marker: 'LONG', send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: `LONG${'y'.repeat(596)}` })) },
+    { name: 'Garbage', what: 'text that is not JSON', code: 1007, marker: 'GARBAGE', send: (p) => p.socket.send('}{ GARBAGE') },
+    { name: 'Shape', what: 'JSON of the wrong shape ({"text": 42})', code: 1007, marker: 'SHAPE', send: (p) => p.socket.send(JSON.stringify({ type: 'SHAPE', text: 42 })) },
+    { name: 'Binary', what: 'a binary frame', code: 1003, marker: 'BINARY', send: (p) => p.socket.send(Buffer.from('BINARY\u0000\u00ff')) },
+  ];
+  for (const c of cases) {
+    const sender = await join('a', room, c.name);
+    c.send(sender);
+    const closed = await sender.closedWithin(2000);
+    if (!closed) throw new Fail(`${c.name} sent ${c.what} and is still connected: close the socket with ${describe(c.code)}.`);
+    if (closed.code !== c.code) throw new Fail(`${c.name} sent ${c.what}; the server closed with ${describe(closed.code)}, expected ${describe(c.code)}.`);
+    log(`${c.what}: closed with ${describe(closed.code)}${closed.reason ? ` "${closed.reason}"` : ''}`);
+  }
+  await sleep(300);
+  for (const p of [host, guest]) {
+    const leaked = p.seen('message').find((e) => cases.some((c) => e.text?.includes(c.marker) || e.text === '}{ GARBAGE'));
+    if (leaked) throw new Fail(`${p.name} received part of a bad message ("${leaked.text!.slice(0, 40)}…"): reject it before it reaches the room.`);
+    if (p.isClosed) throw new Fail(`${p.name}, who sent nothing wrong, was disconnected.`);
+  }
+  const after = `still here ${Math.random().toString(36).slice(2, 7)}`;
+  host.say(after);
+  if (!(await guest.waitFor((e) => e.type === 'message' && e.text === after, 3000))) throw new Fail('After the bad messages, the room stopped working: Guest did not hear Host.');
+  return 'Bad messages close their sender (1009, 1007, 1003); the room never sees them and carries on.';
+});

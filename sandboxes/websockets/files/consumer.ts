@@ -1,0 +1,44 @@
+// One ChatConsumer per WebSocket, like a Channels consumer: connect() when the socket opens,
+// receive() for each message from the browser, disconnect() when it closes, and deliver()
+// for each event of its room (Channels' chat_message handler).
+import type { RawData, WebSocket } from 'ws';
+import { layer, type Member } from './layer.ts';
+import { parseClientMessage, type RoomEvent, type Welcome } from './protocol.ts';
+import { INSTANCE } from './settings.ts';
+
+export class ChatConsumer implements Member {
+  readonly socket: WebSocket;
+  readonly room: string;
+  readonly name: string;
+
+  constructor(socket: WebSocket, room: string, name: string) {
+    this.socket = socket;
+    this.room = room;
+    this.name = name;
+  }
+
+  async connect() {
+    await layer.groupAdd(this.room, this);
+    this.send({ type: 'welcome', room: this.room, name: this.name, instance: INSTANCE });
+  }
+
+  async receive(data: RawData, isBinary: boolean) {
+    const message = parseClientMessage(data, isBinary);
+    const event: RoomEvent = { type: 'message', room: this.room, name: this.name, text: message.text, at: Date.now(), instance: INSTANCE };
+    // Hands the message to every socket this process has, whichever room it is in.
+    for (const member of layer.everyone()) member.deliver(event);
+  }
+
+  async disconnect() {
+    await layer.groupDiscard(this.room, this);
+  }
+
+  deliver(event: RoomEvent) {
+    this.send(event);
+  }
+
+  send(message: RoomEvent | Welcome) {
+    // A socket that is closing cannot take more; the layer may still hold it for a moment.
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+}
