@@ -3,20 +3,28 @@
 import { useRef } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
 
+/** One page. In a split preview (label given) the bar is compact: icons, with names for screen readers. */
 function Pane({ url, label, placeholder }: { url: string; label?: string; placeholder: string }) {
   const frame = useRef<HTMLIFrameElement>(null);
+  const path = url ? new URL(url).pathname.replace(/^\/preview\/[^/]+\/[^/]+/, '') + new URL(url).search || '/' : 'not running';
   return (
     <div class="hp-preview-pane" data-port={label}>
       <div class="hp-preview-bar">
         {label && <span class="hp-preview-label">{label}</span>}
-        <span class="hp-preview-url" title={url}>
-          {url ? new URL(url).pathname.replace(/^\/preview\/[^/]+\/[^/]+/, '') + new URL(url).search || '/' : 'not running'}
+        <span class="hp-preview-url" title={path}>
+          {path}
         </span>
-        <button class="hp-small" disabled={!url} onClick={() => frame.current && (frame.current.src = url)} aria-label={label ? `Reload ${label}` : 'Reload preview'}>
-          Reload
+        <button
+          class="hp-small"
+          disabled={!url}
+          onClick={() => frame.current && (frame.current.src = url)}
+          aria-label={label ? `Reload ${label}` : 'Reload preview'}
+          title="Reload"
+        >
+          {label ? '⟳' : 'Reload'}
         </button>
-        <a class="hp-small" href={url || undefined} target="_blank" rel="noopener" aria-disabled={!url}>
-          Open in new tab
+        <a class="hp-small" href={url || undefined} target="_blank" rel="noopener" aria-disabled={!url} aria-label={label ? `Open ${label} in a new tab` : undefined} title="Open in new tab">
+          {label ? '↗' : 'Open in new tab'}
         </a>
       </div>
       {url ? (

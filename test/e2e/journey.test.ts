@@ -146,7 +146,7 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     await button('Check').click();
     await page.locator('.hp-check[data-check="pass"]').waitFor({ timeout: 120_000 });
     await page.goto(`${course.origin}/`);
-    await waitFor('the course map to show progress', async () => /1 of 3 steps done/.test(await page.locator('li.lesson.live').innerText()));
+    await waitFor('the course map to show progress', async () => /1 of 3 steps done/.test(await page.locator('li.lesson.live').first().innerText()));
     await page.goto(`${course.origin}${LESSON}?runtime=local`);
   });
 

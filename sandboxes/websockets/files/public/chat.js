@@ -54,6 +54,7 @@ export function startChat(doc) {
   function setStatus(state, text) {
     status.dataset.state = state;
     status.textContent = text;
+    status.title = text;
     input.disabled = sendButton.disabled = state !== 'open';
   }
 

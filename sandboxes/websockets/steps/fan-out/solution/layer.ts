@@ -3,7 +3,7 @@
 //
 // This one goes through the broker: groupSend publishes the event on the room's channel, and
 // every instance with members in that room is subscribed to it and hands the event to its own
-// sockets. Channels' RedisChannelLayer does the same; so would a real Redis at REDIS_URL.
+// sockets. Channels' RedisPubSubChannelLayer does the same; so would a real Redis at REDIS_URL.
 import { Redis } from 'ioredis';
 import type { RoomEvent } from './protocol.ts';
 import { REDIS_URL } from './settings.ts';
