@@ -1,8 +1,9 @@
 // Lua source run once per Lua state, before any script. It builds the
 // environment Redis 7 gives scripts on top of Lua 5.4:
 //   * the `redis` table around the C functions registered from TypeScript;
-//   * cjson, cmsgpack, bit and struct, written in Lua, following the C
-//     libraries Redis bundles (lua-cjson, lua-cmsgpack, LuaBitOp, struct);
+//   * cjson.decode, bit and struct, written in Lua, following the C
+//     libraries Redis bundles (lua-cjson, LuaBitOp, struct); cmsgpack and
+//     cjson.encode are C functions written in TypeScript (msgpack.ts, json.ts);
 //   * Lua 5.1 names scripts still use (unpack, loadstring, table.getn, ...)
 //     and 5.1-like number printing in tostring;
 //   * Redis's deterministic math.random (rand48);
@@ -231,86 +232,7 @@ local cjson = {}
 local NULL = C.null
 cjson.null = NULL
 
-local ESC = {}
-for i = 0, 31 do ESC[s_char(i)] = s_format('\\u%04x', i) end
-ESC['\b'] = '\\b'; ESC['\f'] = '\\f'; ESC['\n'] = '\\n'; ESC['\r'] = '\\r'; ESC['\t'] = '\\t'
-ESC['"'] = '\\"'; ESC['\\'] = '\\\\'; ESC['/'] = '\\/'; ESC['\127'] = '\\u007f'
-
-local function enc_string(s)
-  return '"' .. s_gsub(s, '[%c"\\/\127]', ESC) .. '"'
-end
-
-local function enc_number(n)
-  if n ~= n or n == m_huge or n == -m_huge then
-    raw_error('Cannot serialise number: must not be NaN or Inf', 0)
-  end
-  return s_format('%.14g', n)
-end
-
-local encode_value
-local function enc_table(t, depth, buf)
-  depth = depth + 1
-  if depth > 1000 then raw_error('Cannot serialise, excessive nesting (' .. depth .. ')', 0) end
-  -- lua_array_length: all keys positive integers; reject excessively sparse arrays.
-  local max, items, isarray = 0, 0, true
-  for k in next, t do
-    if type(k) == 'number' and k >= 1 and k == m_floor(k) then
-      if k > max then max = k end
-      items = items + 1
-    else
-      isarray = false
-      break
-    end
-  end
-  if isarray and max > 0 then
-    if max > items * 2 and max > 10 then
-      raw_error('Cannot serialise table: excessively sparse array', 0)
-    end
-    buf[#buf + 1] = '['
-    for i = 1, max do
-      if i > 1 then buf[#buf + 1] = ',' end
-      encode_value(t[i], depth, buf)
-    end
-    buf[#buf + 1] = ']'
-    return
-  end
-  buf[#buf + 1] = '{'
-  local first = true
-  for k, v in next, t do
-    if not first then buf[#buf + 1] = ',' end
-    first = false
-    local kt = type(k)
-    if kt == 'string' then
-      buf[#buf + 1] = enc_string(k)
-    elseif kt == 'number' then
-      buf[#buf + 1] = '"' .. enc_number(k) .. '"'
-    else
-      raw_error('Cannot serialise ' .. kt .. ': table key must be a number or string', 0)
-    end
-    buf[#buf + 1] = ':'
-    encode_value(v, depth, buf)
-  end
-  buf[#buf + 1] = '}'
-end
-
-encode_value = function(v, depth, buf)
-  local t = type(v)
-  if t == 'string' then buf[#buf + 1] = enc_string(v)
-  elseif t == 'number' then buf[#buf + 1] = enc_number(v)
-  elseif t == 'boolean' then buf[#buf + 1] = v and 'true' or 'false'
-  elseif t == 'nil' then buf[#buf + 1] = 'null'
-  elseif v == NULL then buf[#buf + 1] = 'null'
-  elseif t == 'table' then enc_table(v, depth, buf)
-  else raw_error('Cannot serialise ' .. t .. ': type not supported', 0) end
-end
-
-cjson.encode = function(...)
-  if select('#', ...) ~= 1 then raw_error("bad argument #1 to 'encode' (expected 1 argument)", 3) end
-  local buf = {}
-  local ok, err = pcall(encode_value, (...), 0, buf)
-  if not ok then raw_error(err, 3) end
-  return t_concat(buf)
-end
+-- cjson.encode is C.json_encode (json.ts).
 
 local function dec_error(msg, pos) raw_error(msg .. ' at character ' .. pos, 0) end
 
@@ -458,189 +380,23 @@ cjson.encode_number_precision = function(n) return n or 14 end
 cjson.encode_sparse_array = function() return false, 2, 10 end
 cjson.encode_invalid_numbers = function() return false end
 cjson.decode_invalid_numbers = function() return true end
-cjson.encode = wrap(cjson.encode)
+cjson.encode = C.json_encode
 cjson.decode = wrap(cjson.decode)
 cjson.new = function() return cjson end
 cjson._NAME = 'cjson'
 cjson._VERSION = '2.1.0'
 
 -------------------------------------------------------------------------------
--- cmsgpack (lua-cmsgpack 0.4.0 as bundled by Redis)
+-- cmsgpack (lua-cmsgpack 0.4.0 as bundled by Redis), in TypeScript: msgpack.ts
 
-local cmsgpack = {}
-local MAX_NESTING = 16
-
-local function mp_int(n)
-  if n >= 0 then
-    if n <= 127 then return s_char(n)
-    elseif n <= 0xff then return s_pack('>B B', 0xcc, n)
-    elseif n <= 0xffff then return s_pack('>B I2', 0xcd, n)
-    elseif n <= 0xffffffff then return s_pack('>B I4', 0xce, n)
-    else return s_pack('>B i8', 0xcf, n) end
-  else
-    if n >= -32 then return s_char(n & 0xff)
-    elseif n >= -128 then return s_pack('>B i1', 0xd0, n)
-    elseif n >= -32768 then return s_pack('>B i2', 0xd1, n)
-    elseif n >= -2147483648 then return s_pack('>B i4', 0xd2, n)
-    else return s_pack('>B i8', 0xd3, n) end
-  end
-end
-
-local function mp_number(n)
-  if m_type(n) == 'integer' then return mp_int(n) end
-  if n == n and n ~= m_huge and n ~= -m_huge and n >= -9.2233720368547758e18 and n < 9.2233720368547758e18 and n == m_floor(n) then
-    return mp_int(m_tointeger(n))
-  end
-  local f = s_unpack('<f', s_pack('<f', n))
-  if f == n then return s_pack('>B f', 0xca, n) end
-  return s_pack('>B d', 0xcb, n)
-end
-
-local function mp_bytes(s)
-  local len = #s
-  if len < 32 then return s_char(0xa0 | len) .. s
-  elseif len <= 0xff then return s_pack('>B B', 0xd9, len) .. s
-  elseif len <= 0xffff then return s_pack('>B I2', 0xda, len) .. s
-  else return s_pack('>B I4', 0xdb, len) .. s end
-end
-
-local mp_encode
-local function mp_table(t, level, buf)
-  -- table_is_an_array: keys exactly 1..N
-  local count, max, isarray = 0, 0, true
-  for k in next, t do
-    if m_type(k) ~= 'integer' or k <= 0 then isarray = false break end
-    if k > max then max = k end
-    count = count + 1
-  end
-  if isarray and max == count then
-    if count < 16 then buf[#buf + 1] = s_char(0x90 | count)
-    elseif count <= 0xffff then buf[#buf + 1] = s_pack('>B I2', 0xdc, count)
-    else buf[#buf + 1] = s_pack('>B I4', 0xdd, count) end
-    for i = 1, count do mp_encode(t[i], level + 1, buf) end
-    return
-  end
-  local n = 0
-  for _ in next, t do n = n + 1 end
-  if n < 16 then buf[#buf + 1] = s_char(0x80 | n)
-  elseif n <= 0xffff then buf[#buf + 1] = s_pack('>B I2', 0xde, n)
-  else buf[#buf + 1] = s_pack('>B I4', 0xdf, n) end
-  for k, v in next, t do
-    mp_encode(k, level + 1, buf)
-    mp_encode(v, level + 1, buf)
-  end
-end
-
-mp_encode = function(v, level, buf)
-  local t = type(v)
-  if t == 'string' then buf[#buf + 1] = mp_bytes(v)
-  elseif t == 'boolean' then buf[#buf + 1] = v and '\xc3' or '\xc2'
-  elseif t == 'number' then buf[#buf + 1] = mp_number(v)
-  elseif t == 'table' and level < MAX_NESTING then mp_table(v, level, buf)
-  else buf[#buf + 1] = '\xc0' end
-end
-
-cmsgpack.pack = function(...)
-  local n = select('#', ...)
-  if n == 0 then raw_error("bad argument #0 to 'pack' (MessagePack pack needs input.)", 3) end
-  local buf = {}
-  for i = 1, n do mp_encode((select(i, ...)), 0, buf) end
-  return t_concat(buf)
-end
-
-local function need(s, i, n)
-  if i + n - 1 > #s then raw_error('Missing bytes in input.', 0) end
-end
-
-local mp_decode
-local function mp_array(s, i, n)
-  local t = {}
-  for k = 1, n do
-    local v
-    v, i = mp_decode(s, i)
-    t[k] = v
-  end
-  return t, i
-end
-local function mp_map(s, i, n)
-  local t = {}
-  for _ = 1, n do
-    local k, v
-    k, i = mp_decode(s, i)
-    v, i = mp_decode(s, i)
-    if k ~= nil then t[k] = v end
-  end
-  return t, i
-end
-
-mp_decode = function(s, i)
-  need(s, i, 1)
-  local c = s_byte(s, i)
-  i = i + 1
-  if c <= 0x7f then return c, i
-  elseif c >= 0xe0 then return c - 256, i
-  elseif c >= 0xa0 and c <= 0xbf then local n = c & 0x1f; need(s, i, n); return s_sub(s, i, i + n - 1), i + n
-  elseif c >= 0x90 and c <= 0x9f then return mp_array(s, i, c & 0x0f)
-  elseif c >= 0x80 and c <= 0x8f then return mp_map(s, i, c & 0x0f)
-  elseif c == 0xc0 then return nil, i
-  elseif c == 0xc2 then return false, i
-  elseif c == 0xc3 then return true, i
-  elseif c == 0xcc then need(s, i, 1); return s_byte(s, i), i + 1
-  elseif c == 0xcd then need(s, i, 2); return (s_unpack('>I2', s, i)), i + 2
-  elseif c == 0xce then need(s, i, 4); return (s_unpack('>I4', s, i)), i + 4
-  elseif c == 0xcf then need(s, i, 8); local v = s_unpack('>I8', s, i); if v < 0 then v = v + 18446744073709551616.0 end; return normnum(v), i + 8
-  elseif c == 0xd0 then need(s, i, 1); return (s_unpack('>i1', s, i)), i + 1
-  elseif c == 0xd1 then need(s, i, 2); return (s_unpack('>i2', s, i)), i + 2
-  elseif c == 0xd2 then need(s, i, 4); return (s_unpack('>i4', s, i)), i + 4
-  elseif c == 0xd3 then need(s, i, 8); return normnum((s_unpack('>i8', s, i))), i + 8
-  elseif c == 0xca then need(s, i, 4); return normnum((s_unpack('>f', s, i))), i + 4
-  elseif c == 0xcb then need(s, i, 8); return normnum((s_unpack('>d', s, i))), i + 8
-  elseif c == 0xd9 or c == 0xc4 then need(s, i, 1); local n = s_byte(s, i); i = i + 1; need(s, i, n); return s_sub(s, i, i + n - 1), i + n
-  elseif c == 0xda or c == 0xc5 then need(s, i, 2); local n = s_unpack('>I2', s, i); i = i + 2; need(s, i, n); return s_sub(s, i, i + n - 1), i + n
-  elseif c == 0xdb or c == 0xc6 then need(s, i, 4); local n = s_unpack('>I4', s, i); i = i + 4; need(s, i, n); return s_sub(s, i, i + n - 1), i + n
-  elseif c == 0xdc then need(s, i, 2); return mp_array(s, i + 2, (s_unpack('>I2', s, i)))
-  elseif c == 0xdd then need(s, i, 4); return mp_array(s, i + 4, (s_unpack('>I4', s, i)))
-  elseif c == 0xde then need(s, i, 2); return mp_map(s, i + 2, (s_unpack('>I2', s, i)))
-  elseif c == 0xdf then need(s, i, 4); return mp_map(s, i + 4, (s_unpack('>I4', s, i)))
-  end
-  raw_error('Bad data format in input.', 0)
-end
-
-local function unpack_full(s, limit, offset)
-  if type(s) ~= 'string' then raw_error("bad argument #1 to 'unpack' (string expected, got " .. type(s) .. ")", 4) end
-  local out, n, i = {}, 0, offset + 1
-  local ok, err = pcall(function()
-    while i <= #s and (limit == 0 or n < limit) do
-      local v
-      v, i = mp_decode(s, i)
-      n = n + 1
-      out[n] = v
-    end
-  end)
-  if not ok then raw_error(err, 4) end
-  return out, n, i - 1
-end
-
-cmsgpack.unpack = function(s)
-  local out, n = unpack_full(s, 0, 0)
-  return t_unpack(out, 1, n)
-end
-cmsgpack.unpack_one = function(s, offset)
-  local out, n, pos = unpack_full(s, 1, offset or 0)
-  if pos >= #s then pos = -1 end
-  return pos, t_unpack(out, 1, n)
-end
-cmsgpack.unpack_limit = function(s, limit, offset)
-  local out, n, pos = unpack_full(s, limit or 0, offset or 0)
-  if pos >= #s then pos = -1 end
-  return pos, t_unpack(out, 1, n)
-end
-cmsgpack.pack = wrap(cmsgpack.pack)
-cmsgpack.unpack = wrap(cmsgpack.unpack)
-cmsgpack.unpack_one = wrap(cmsgpack.unpack_one)
-cmsgpack.unpack_limit = wrap(cmsgpack.unpack_limit)
-cmsgpack._NAME = 'cmsgpack'
-cmsgpack._VERSION = 'lua-cmsgpack 0.4.0'
+local cmsgpack = {
+  pack = C.msgpack_pack,
+  unpack = C.msgpack_unpack,
+  unpack_one = C.msgpack_unpack_one,
+  unpack_limit = C.msgpack_unpack_limit,
+  _NAME = 'cmsgpack',
+  _VERSION = 'lua-cmsgpack 0.4.0',
+}
 
 -------------------------------------------------------------------------------
 -- struct (Roberto Ierusalimschy's library, mapped onto string.pack)

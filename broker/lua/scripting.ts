@@ -20,15 +20,14 @@ import { Block, type CommandSpec } from '../commands/registry.ts';
 import { formatG } from '../util/numbers.ts';
 import { REDIS_VERSION } from '../commands/server.ts';
 import { PRELUDE, PRELUDE_CHUNKNAME } from './prelude.ts';
-import { Bytes, LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, T, loadLuaModule, type LuaModule } from './wasm.ts';
+import { Bytes, LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, OutBuf, T, big, loadLuaModule, type LuaModule } from './wasm.ts';
+import { MsgPack } from './msgpack.ts';
+import { JsonEncoder } from './json.ts';
 
 const HOOK_INSTRUCTIONS = 100000;
 /** While a timed-out script runs, yield to the event loop this often (ms). */
 const SLICE_MS = 20;
 const MAX_REPLY_DEPTH = 1000;
-/** Small non-negative lua_Integer values (table indices, counts), allocated once instead of per call. */
-const SMALL_INTS: bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
-const big = (n: number): bigint => (n >= 0 && n < 4096 ? SMALL_INTS[n]! : BigInt(n));
 
 export interface ScriptFlags {
   compat: boolean;
@@ -43,6 +42,8 @@ interface Script {
   sha: string;
   body: string;
   ref: number;
+  /** ref as the lua_Integer lua_rawgeti takes, made once. */
+  refBig: bigint;
   flags: ScriptFlags;
 }
 
@@ -174,6 +175,27 @@ export class Scripting {
     add('error_reply', (L) => this.luaErrorReply(L));
     add('status_reply', (L) => this.luaStatusReply(L));
     add('error', (L) => this.luaError(L));
+    // cmsgpack and cjson.encode in TypeScript (msgpack.ts, json.ts). A
+    // JavaScript exception (a bug, or the JS stack exhausted by deeply nested
+    // input) must not unwind through Lua's C frames: it becomes a Lua error.
+    // Lua's own errors are longjmps, thrown by the glue as numbers: passed on.
+    const native = (name: string, fn: (L: number) => number) =>
+      add(name, (L) => {
+        try {
+          return fn(L);
+        } catch (e) {
+          if (typeof e === 'number') throw e;
+          return this.b.raise(L, `internal error in ${name}: ${(e as Error)?.message ?? e}`);
+        }
+      });
+    const out = new OutBuf();
+    const mp = new MsgPack(m, this.b, out);
+    native('msgpack_pack', (L) => mp.pack(L));
+    native('msgpack_unpack', (L) => mp.unpack(L));
+    native('msgpack_unpack_one', (L) => mp.unpackOne(L));
+    native('msgpack_unpack_limit', (L) => mp.unpackLimit(L));
+    const json = new JsonEncoder(m, this.b, out);
+    native('json_encode', (L) => json.encode(L));
     const tramp = m.addFunction(((L: number) => this.trampoline(L)) as (...args: never[]) => unknown, 'ii');
     this.fnPtrs.push(tramp);
     add('wrap', (L) => {
@@ -274,9 +296,14 @@ export class Scripting {
       return err(`ERR Error compiling script (new function): ${msg}`.replace(/[\r\n]/g, ' '));
     }
     const ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
-    const script: Script = { sha, body, ref, flags: sh.flags };
+    const script: Script = { sha, body, ref, refBig: BigInt(ref), flags: sh.flags };
     this.scripts.set(sha, script);
     return script;
+  }
+
+  /** A cached script by SHA1, in either case (clients send lowercase: no lowercased copy then). */
+  private lookupSha(sha: string): Script | undefined {
+    return this.scripts.get(sha) ?? this.scripts.get(sha.toLowerCase());
   }
 
   /** evalGetCommandFlags: a script with a shebang is deny-oom unless allow-oom or no-writes. */
@@ -292,7 +319,7 @@ export class Scripting {
         flags = sh.flags;
       }
     } else if (name === 'evalsha' || name === 'evalsha_ro') {
-      flags = this.scripts.get(argv[1]!.toLowerCase())?.flags;
+      flags = this.lookupSha(argv[1]!)?.flags;
     }
     if (!flags || flags.compat) return false;
     return !flags.allowOom && !flags.noWrites;
@@ -310,7 +337,7 @@ export class Scripting {
     if (nk < 0) return err("ERR Number of keys can't be negative");
     let script: Script | undefined;
     if (opts.sha) {
-      script = this.scripts.get(argv[1]!.toLowerCase());
+      script = this.lookupSha(argv[1]!);
       if (!script) return err('NOSCRIPT No matching script. Please use EVAL.');
     } else {
       const s = this.createFunction(argv[1]!);
@@ -365,8 +392,8 @@ export class Scripting {
     m._lua_sethook(co, threshold > 0 ? this.hookPtr : 0, threshold > 0 ? LUA_MASKCOUNT : 0, HOOK_INSTRUCTIONS);
     m._lua_settop(co, 0);
     m._lua_checkstack(co, 8);
-    m._lua_rawgeti(co, LUA_REGISTRYINDEX, BigInt(this.runRef));
-    m._lua_rawgeti(co, LUA_REGISTRYINDEX, BigInt(script.ref));
+    m._lua_rawgeti(co, LUA_REGISTRYINDEX, big(this.runRef));
+    m._lua_rawgeti(co, LUA_REGISTRYINDEX, script.refBig);
     this.pushArray(co, keys);
     this.pushArray(co, args);
     const status = m._lua_resume(co, this.L, 3, this.nresPtr);
@@ -466,6 +493,9 @@ export class Scripting {
         return m._lua_toboolean(L, idx) ? 1 : null;
       case T.NUMBER: {
         if (m._lua_isinteger(L, idx)) {
+          // Below 2^53 in magnitude the double is exact: no BigInt needed.
+          const d = m._lua_tonumberx(L, idx, 0);
+          if (d > -9007199254740992 && d < 9007199254740992) return d;
           const v = m._lua_tointegerx(L, idx, 0);
           return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
         }
@@ -570,7 +600,7 @@ export class Scripting {
   /** redisProtocolToLuaType for a reply. */
   private pushReply(L: number, r: Reply, depth = 0): void {
     const m = this.m;
-    if (depth > MAX_REPLY_DEPTH || !m._lua_checkstack(L, 3)) {
+    if (depth > MAX_REPLY_DEPTH) {
       m._lua_pushboolean(L, 0);
       return;
     }
@@ -593,6 +623,13 @@ export class Scripting {
     } else if (r instanceof Sequence) {
       this.pushReply(L, r.replies[0] ?? null, depth);
     } else {
+      // Stack room is checked per table, not per element: a value needs at most
+      // two slots (a status or error table and its string), and the C function
+      // starts with LUA_MINSTACK free for the top-level reply.
+      if (!m._lua_checkstack(L, 3)) {
+        m._lua_pushboolean(L, 0);
+        return;
+      }
       m._lua_createtable(L, r.length, 0);
       for (let i = 0; i < r.length; i++) {
         this.pushReply(L, r[i]!, depth + 1);

@@ -87,6 +87,25 @@ export const T = {
   THREAD: 8,
 } as const;
 
+/** lua_typename, for messages (NONE is "no value" as in luaL_typeerror). */
+export const TYPE_NAMES: Record<number, string> = {
+  [-1]: 'no value',
+  0: 'nil',
+  1: 'boolean',
+  2: 'userdata',
+  3: 'number',
+  4: 'string',
+  5: 'table',
+  6: 'function',
+  7: 'userdata',
+  8: 'thread',
+};
+
+/** Small non-negative lua_Integer values (table indices, counts), allocated once instead of per call. */
+const SMALL_INTS: bigint[] = Array.from({ length: 4096 }, (_, i) => BigInt(i));
+/** A safe integer as the BigInt the i64 C API parameters take. */
+export const big = (n: number): bigint => (n >= 0 && n < 4096 ? SMALL_INTS[n]! : BigInt(n));
+
 /** Location of wasmoon's glue.wasm: next to the wasmoon entry point Node resolves from here. */
 export function defaultWasmPath(): string {
   try {
@@ -243,6 +262,7 @@ export class Bytes {
   readonly lenPtr: number;
   private cstrs = new Map<string, number>();
   private heapView: Latin1Buffer | null = null;
+  private heapViewOf: Uint8Array | null = null;
 
   constructor(m: LuaModule) {
     this.m = m;
@@ -262,15 +282,20 @@ export class Bytes {
     return p;
   }
 
-  /** Copy a byte string into scratch memory; returns its pointer (valid until the next call). */
-  write(s: string): number {
-    const n = s.length;
+  /** Scratch memory for n bytes (valid until the next call). */
+  private alloc(n: number): number {
     if (n + 1 > this.scratchSize) {
       if (this.scratch) this.m._free(this.scratch);
       this.scratchSize = Math.max(4096, 2 ** Math.ceil(Math.log2(n + 1)));
       this.scratch = this.m._malloc(this.scratchSize);
     }
-    const p = this.scratch;
+    return this.scratch;
+  }
+
+  /** Copy a byte string into scratch memory; returns its pointer (valid until the next call). */
+  write(s: string): number {
+    const n = s.length;
+    const p = this.alloc(n);
     const heap = this.m.HEAPU8;
     if (n < 64) {
       for (let i = 0; i < n; i++) heap[p + i] = s.charCodeAt(i);
@@ -284,6 +309,28 @@ export class Bytes {
     const p = this.write(s);
     this.m._lua_pushlstring(L, p, s.length);
     if (this.scratchSize > 1 << 20) this.release();
+  }
+
+  /** Push the bytes built in out as one Lua string. */
+  pushBytes(L: number, out: OutBuf): void {
+    const n = out.n;
+    const p = this.alloc(n);
+    this.m.HEAPU8.set(out.buf.subarray(0, n), p);
+    this.m._lua_pushlstring(L, p, n);
+    if (this.scratchSize > 1 << 20) this.release();
+    out.done();
+  }
+
+  /**
+   * Raise msg as a Lua error, after the caller's position when where is set
+   * (luaL_error from a C function). lua_error unwinds through the calling
+   * JavaScript frames: nothing may follow a call to this.
+   */
+  raise(L: number, msg: string, where = true): number {
+    if (where) this.m._luaL_where(L, 1);
+    this.push(L, msg);
+    if (where) this.m._lua_concat(L, 2);
+    return this.m._lua_error(L);
   }
 
   /** Give a large scratch area back (after a big argument went by). */
@@ -311,7 +358,9 @@ export class Bytes {
   /** A Buffer over the whole heap, made again when memory growth replaced the views. */
   private view(heap: Uint8Array): Latin1Buffer {
     let v = this.heapView;
-    if (v === null || v.buffer !== heap.buffer) {
+    // The module's HEAPU8 object changes exactly when memory grows: compare it, not the buffers.
+    if (v === null || this.heapViewOf !== heap) {
+      this.heapViewOf = heap;
       v = Buffer.from(heap.buffer, heap.byteOffset, heap.byteLength) as Latin1Buffer;
       if (typeof v.latin1Slice !== 'function' || typeof v.latin1Write !== 'function') {
         // Buffer implementations without Node's latin1 fast paths.
@@ -325,5 +374,122 @@ export class Bytes {
       this.heapView = v;
     }
     return v;
+  }
+}
+
+/** A growable byte buffer for results built in JavaScript (cmsgpack.pack, cjson.encode) before they become one Lua string. */
+export class OutBuf {
+  buf = new Uint8Array(1024);
+  n = 0;
+  private readonly f32 = new Float32Array(1);
+  private readonly f64 = new Float64Array(1);
+  private readonly f32b = new Uint8Array(this.f32.buffer);
+  private readonly f64b = new Uint8Array(this.f64.buffer);
+
+  /** Room for k more bytes. */
+  room(k: number): Uint8Array {
+    if (this.n + k > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.n + k) size *= 2;
+      const nb = new Uint8Array(size);
+      nb.set(this.buf.subarray(0, this.n));
+      this.buf = nb;
+    }
+    return this.buf;
+  }
+
+  /** After the bytes were taken: start again, and drop a buffer a large value grew. */
+  done(): void {
+    this.n = 0;
+    if (this.buf.length > 1 << 20) this.buf = new Uint8Array(1024);
+  }
+
+  byte(x: number): void {
+    const b = this.room(1);
+    b[this.n++] = x;
+  }
+
+  /** A byte then a big-endian unsigned integer of size bytes (1, 2 or 4). */
+  head(x: number, v: number, size: number): void {
+    const b = this.room(size + 1);
+    let n = this.n;
+    b[n++] = x;
+    for (let sh = (size - 1) * 8; sh >= 0; sh -= 8) b[n++] = (v >>> sh) & 0xff;
+    this.n = n;
+  }
+
+  /** A byte then a big-endian 64-bit two's complement integer given as its high and low 32-bit halves. */
+  head64(x: number, hi: number, lo: number): void {
+    const b = this.room(9);
+    let n = this.n;
+    b[n++] = x;
+    for (let sh = 24; sh >= 0; sh -= 8) b[n++] = (hi >>> sh) & 0xff;
+    for (let sh = 24; sh >= 0; sh -= 8) b[n++] = (lo >>> sh) & 0xff;
+    this.n = n;
+  }
+
+  float32(x: number, v: number): void {
+    this.f32[0] = v;
+    const b = this.room(5);
+    const s = this.f32b;
+    b[this.n] = x;
+    // Host order is little-endian (wasm and every JS engine target); msgpack is big-endian.
+    b[this.n + 1] = s[3]!;
+    b[this.n + 2] = s[2]!;
+    b[this.n + 3] = s[1]!;
+    b[this.n + 4] = s[0]!;
+    this.n += 5;
+  }
+
+  float64(x: number, v: number): void {
+    this.f64[0] = v;
+    const b = this.room(9);
+    const s = this.f64b;
+    b[this.n] = x;
+    for (let i = 0; i < 8; i++) b[this.n + 1 + i] = s[7 - i]!;
+    this.n += 9;
+  }
+
+  /** Append a Latin-1 string (bytes below 256). */
+  ascii(s: string): void {
+    const b = this.room(s.length);
+    let n = this.n;
+    for (let i = 0; i < s.length; i++) b[n++] = s.charCodeAt(i);
+    this.n = n;
+  }
+
+  /** Append len bytes of wasm memory. */
+  copy(heap: Uint8Array, p: number, len: number): void {
+    const b = this.room(len);
+    if (len < 32) {
+      let n = this.n;
+      for (let i = 0; i < len; i++) b[n++] = heap[p + i]!;
+    } else {
+      b.set(heap.subarray(p, p + len), this.n);
+    }
+    this.n += len;
+  }
+}
+
+/** Reads big-endian floats from wasm memory. */
+export class FloatReader {
+  private readonly f32 = new Float32Array(1);
+  private readonly f64 = new Float64Array(1);
+  private readonly f32b = new Uint8Array(this.f32.buffer);
+  private readonly f64b = new Uint8Array(this.f64.buffer);
+
+  float32(heap: Uint8Array, p: number): number {
+    const s = this.f32b;
+    s[3] = heap[p]!;
+    s[2] = heap[p + 1]!;
+    s[1] = heap[p + 2]!;
+    s[0] = heap[p + 3]!;
+    return this.f32[0]!;
+  }
+
+  float64(heap: Uint8Array, p: number): number {
+    const s = this.f64b;
+    for (let i = 0; i < 8; i++) s[7 - i] = heap[p + i]!;
+    return this.f64[0]!;
   }
 }

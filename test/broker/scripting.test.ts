@@ -93,6 +93,113 @@ test('binary-safe KEYS and ARGV, and cmsgpack on them', async () => {
   ]);
 });
 
+// Each value unpacked as type, its concatenation (an integer-valued float would read "5.0")
+// and tostring, so that the integer/float distinction is compared too. (Not the concatenation
+// from 1e14 on, where Lua 5.4 integers print all their digits and Redis's doubles "%.14g",
+// nor of zero, which is -0.0 or 0 in Lua 5.4 and prints as "-0.0" or "0".)
+const SHOW_VALUES = "local function show(v) if type(v) == 'table' then local r = {'table'} for k, x in pairs(v) do r[#r + 1] = show(k) .. '=' .. show(x) end return table.concat(r, ' ') end if type(v) == 'number' and math.abs(v) < 1e14 and v ~= 0 then return 'number:' .. v .. ':' .. tostring(v) end return type(v) .. ':' .. tostring(v) end ";
+const showAll = (expr: string) => SHOW_VALUES + `local r = {} local t = {${expr}} for i = 1, table.maxn(t) do r[i] = show(t[i]) end return r`;
+
+test('cmsgpack edge cases, byte for byte', async () => {
+  const p = await env.fresh();
+  const mp = (...bytes: number[]) => Buffer.from(bytes);
+  await runCases(p, [
+    // Integers at each width's boundaries, positive and negative, and integral floats.
+    ev('return cmsgpack.pack(0, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296, 2^53, 2^53 + 2, 2^62, 2^63, 2^64)'),
+    ev('return cmsgpack.pack(-1, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649, -4294967296, -2^53, -2^63, -2^64)'),
+    // (Not -0.0 and 1/0 in one script: Lua 5.1 merges the constants 0 and -0.)
+    ev('return cmsgpack.pack(5.0, -0.0, 1e15, 1e300, -1e300)'),
+    ev('return cmsgpack.pack(1/0, -1/0)'),
+    ev('return cmsgpack.pack(0/0, -(0/0))'),
+    ev('return cmsgpack.pack(0.5, 1.5, -2.25, 0.1, 1/3, 3.4028234663852886e38, 3.4028236e38, 2^-149, 1e-45)'),
+    ev("return cmsgpack.pack('', string.rep('a', 31), string.rep('b', 32), string.rep('c', 255), string.rep('d', 256))"),
+    ev("return cmsgpack.pack(string.rep('e', 65535), string.rep('f', 65536))"),
+    ev('return cmsgpack.pack(ARGV[1], KEYS[1])', '1', mp(0, 0xff, 0, 0x80), mp(0xc3, 0, 0xff)),
+    ev('return cmsgpack.pack({}, {{}}, {1, 2, 3}, {1, nil, 3}, {[1]=1, [2]=2, [4]=4}, {[1.5]=1}, {[0]=1}, {[-1]=1})'),
+    ev("return cmsgpack.pack({a={b={c={1, 'x', true, false}}}})"),
+    ev("local t = {} for i = 1, 20 do t[i] = i * 1000 end return cmsgpack.pack(t)"),
+    ev("local t = {} for i = 1, 70000 do t[i] = i % 3 end return cmsgpack.pack(t)"),
+    ev("local t = {} for i = 1, 20 do t['k' .. i] = 1 end return #cmsgpack.pack(t)"),
+    ev('return cmsgpack.pack({{{{{{{{{{{{{{{{{{1}}}}}}}}}}}}}}}}}})'),
+    ev('return cmsgpack.pack(cjson.null, redis.call, nil, true, false)'),
+    ev("local t = {} t[1] = t return cmsgpack.pack(t)"),
+    // Unpacking: every type, with the integer/float distinction.
+    ev(showAll('cmsgpack.unpack(ARGV[1])'), '0', mp(0x00, 0x7f, 0xff, 0xe0, 0xcc, 0xff, 0xcd, 0xff, 0xff, 0xce, 0xff, 0xff, 0xff, 0xff, 0xd0, 0x80, 0xd1, 0x80, 0x00, 0xd2, 0x80, 0, 0, 0)),
+    ev(showAll('cmsgpack.unpack(ARGV[1])'), '0', mp(0xcf, 0, 0x20, 0, 0, 0, 0, 0, 0, 0xcf, 0, 0x20, 0, 0, 0, 0, 0, 1, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0)),
+    ev(showAll('cmsgpack.unpack(ARGV[1])'), '0', mp(0xd3, 0xff, 0xe0, 0, 0, 0, 0, 0, 0, 0xd3, 0xff, 0xdf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0, 0xd3, 0, 0, 0, 1, 0, 0, 0, 0)),
+    ev(showAll('cmsgpack.unpack(ARGV[1])'), '0', mp(0xca, 0x40, 0x40, 0, 0, 0xca, 0x3f, 0xc0, 0, 0, 0xcb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a, 0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0, 0xcb, 0x43, 0x50, 0, 0, 0, 0, 0, 1, 0xca, 0x7f, 0x80, 0, 0)),
+    ev(showAll('cmsgpack.unpack(ARGV[1])'), '0', mp(0xc0, 0xc2, 0xc3, 0xa0, 0xa3, 0x00, 0xff, 0x41, 0xd9, 0x02, 0x61, 0x62, 0xda, 0x00, 0x01, 0x63, 0xdb, 0, 0, 0, 1, 0x64, 0xc0)),
+    ev(showAll('cmsgpack.unpack(ARGV[1])'), '0', mp(0x90, 0x80, 0x93, 0x01, 0xc0, 0x03, 0x92, 0x91, 0x91, 0x90, 0x82, 0xa1, 0x61, 0x01, 0x02, 0xc0, 0xdc, 0, 2, 1, 2, 0xdd, 0, 0, 0, 1, 7, 0xde, 0, 1, 1, 2, 0xdf, 0, 0, 0, 1, 0xa1, 0x62, 0xc3)),
+    ev("local t = cmsgpack.unpack(ARGV[1]) return {#t, t[1], t[3]}", '0', mp(0x93, 0x01, 0xc0, 0x03)),
+    ev('return cmsgpack.unpack(cmsgpack.pack(ARGV[1])) == ARGV[1]', '0', Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff))),
+    ev(showAll('cmsgpack.unpack(cmsgpack.pack(-1, -33, -129, -32769, -2147483649, 2^32, 2^53, 1.5, 0.1, {1, {2, {3}}}))')),
+    ev('return {cmsgpack.unpack(123)}'),
+    ev('return {cmsgpack.unpack(1.5)}'),
+    ev("return {cmsgpack.unpack('')}"),
+    // unpack_one / unpack_limit: the next offset first, -1 at the end.
+    ev('return {cmsgpack.unpack_one(ARGV[1])}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_one(ARGV[1], 1)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_one(ARGV[1], 2)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_one(ARGV[1], 3)}', '0', 'abc'),
+    ev("return {cmsgpack.unpack_one(ARGV[1], '1')}", '0', 'abc'),
+    ev('return {cmsgpack.unpack_one(ARGV[1], 1.5)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_one(ARGV[1], 4)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_one(ARGV[1], -1)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_limit(ARGV[1], 2)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_limit(ARGV[1], 2, 1)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_limit(ARGV[1], 0, 0)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_limit(ARGV[1], 0, 1)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_limit(ARGV[1], -1)}', '0', 'abc'),
+    ev('return {cmsgpack.unpack_limit(ARGV[1])}', '0', 'abc'),
+    ev("return {cmsgpack.unpack_limit(ARGV[1], 'x')}", '0', 'abc'),
+    // Errors.
+    ev('return {cmsgpack.unpack()}'),
+    ev('return {cmsgpack.unpack(nil)}'),
+    ev('return {cmsgpack.unpack({})}'),
+    ev('return {cmsgpack.unpack_one(true)}'),
+    ev('return {cmsgpack.unpack(ARGV[1])}', '0', mp(0xc4, 0x01, 0x61)),
+    ev('return {cmsgpack.unpack(ARGV[1])}', '0', mp(0xd4, 0x01, 0x01)),
+    ev('return {cmsgpack.unpack(ARGV[1])}', '0', mp(0xcd, 0x01)),
+    ev('return {cmsgpack.unpack(ARGV[1])}', '0', mp(0xa5, 0x61)),
+    ev('return {cmsgpack.unpack(ARGV[1])}', '0', mp(0x82, 0xc0, 0x01, 0x01, 0x02)),
+    ev('return {cmsgpack.unpack(ARGV[1])}', '0', mp(0x81, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0, 0x01)),
+    ev('return {pcall(cmsgpack.unpack, ARGV[1])}', '0', mp(0xc1)),
+  ]);
+});
+
+test('cjson.encode edge cases', async () => {
+  const p = await env.fresh();
+  await runCases(p, [
+    ev("local s = '' for i = 0, 127 do s = s .. string.char(i) end return cjson.encode(s)"),
+    ev('return cjson.encode(ARGV[1])', '0', Buffer.from([0x80, 0xff, 0, 0x22, 0x5c, 0x2f, 0xe2, 0x82, 0xac])),
+    ev("return cjson.encode({'a', {b = {c = {1, 2.5, true, false}}}, {}, {{}}})"),
+    ev('return cjson.encode({-0.0, 1e14, 1e15, 123456789012345, 2^53, -2^63, 0.1, 1/3, 1e-7, 5e-324})'),
+    ev("return cjson.encode({[1.5] = 'a'})"),
+    ev("return cjson.encode({[2^53] = 'a'})"),
+    ev("return cjson.encode({[2^31] = 'a'})"),
+    ev("return cjson.encode({[2^31 - 1] = 'a'})"),
+    ev('return cjson.encode({[1] = 1, [3] = 3})'),
+    ev('return cjson.encode({[10] = 1})'),
+    ev('return cjson.encode({[11] = 1})'),
+    ev('return cjson.encode({[1] = 1, [2] = 2, [3] = 3, [12] = 12, [13] = 13, [14] = 14})'),
+    ev("return cjson.encode({1, 2, x = 3})"),
+    ev('return cjson.encode(cjson.null)'),
+    ev('return cjson.encode({cjson.null, cjson.null})'),
+    ev('return cjson.encode(1/0)'),
+    ev('return cjson.encode({1, 0/0})'),
+    ev('return cjson.encode({[1/0] = 1})'),
+    ev('return cjson.encode({a = redis.call})'),
+    ev('return cjson.encode({[{}] = 1})'),
+    ev('return cjson.encode()'),
+    ev('return cjson.encode(1, 2)'),
+    ev('return cjson.encode(nil)'),
+    ev('local ok, e = pcall(cjson.encode, {1, redis.call}) return e'),
+    ev('local t = {} local c = t for i = 1, 999 do c[1] = {} c = c[1] end return #cjson.encode(t)'),
+    ev('local t = {} local c = t for i = 1, 1000 do c[1] = {} c = c[1] end return cjson.encode(t)'),
+    ev("local t = {} t[1] = t return cjson.encode(t)"),
+  ]);
+});
+
 test('cjson, bit, struct and Redis helpers', async () => {
   const p = await env.fresh();
   await runCases(p, [
