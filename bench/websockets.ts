@@ -134,6 +134,8 @@ async function startChat(instance: string, dir: string, redisPort: number): Prom
 interface Client {
   socket: WebSocket;
   instance: string;
+  /** How the server closed it, if it did (a heartbeat that timed out under load, say). */
+  closed?: number;
 }
 
 interface Tally {
@@ -152,7 +154,8 @@ async function connectAll(ports: Record<string, number>, room: string, tally: { 
     const batch = Array.from({ length: Math.min(50, CLIENTS - i) }, (_, j) => {
       const instance = instances[(i + j) % instances.length]!;
       const socket = new WebSocket(`ws://127.0.0.1:${ports[instance]}/ws/chat/${room}?name=c${i + j}`);
-      const client = { socket, instance };
+      const client: Client = { socket, instance };
+      socket.once('close', (code) => (client.closed = code));
       socket.on('message', (data) => {
         const t = now();
         const event = JSON.parse(data.toString()) as { type: string; text?: string; instance?: string };
@@ -178,6 +181,8 @@ function percentile(sorted: number[], p: number): number {
 
 interface Result {
   rate: number;
+  /** Clients the servers had closed by the end of this rate's run, by close code. */
+  closedByServer: Record<number, number>;
   sent: number;
   sentPerSecond: number;
   deliveredPerSecond: number;
@@ -219,8 +224,11 @@ async function load(clients: Client[], rate: number, tally: { current: Tally | n
   tally.current = null;
   const elapsed = (now() - started) / 1000;
   const all = [...current.same, ...current.cross].sort((a, b) => a - b);
+  const closedByServer: Record<number, number> = {};
+  for (const c of clients) if (c.closed !== undefined) closedByServer[c.closed] = (closedByServer[c.closed] ?? 0) + 1;
   return {
     rate,
+    closedByServer,
     sent,
     sentPerSecond: sent / sendingTook,
     deliveredPerSecond: all.length / elapsed,
@@ -245,6 +253,11 @@ async function scenario(kind: 'broker' | 'redis-server', dir: string): Promise<R
     await load(clients, 20, tally);
     const results: Result[] = [];
     for (const rate of RATES) results.push(await load(clients, rate, tally));
+    // Anything the instances complained about (a lost broker connection) explains lost deliveries.
+    for (const p of [a.proc, b.proc]) {
+      const complaints = p.output().split('\n').filter((l) => l.trim() && !l.includes('listening on'));
+      if (complaints.length) console.log(`  ${p.name} said:\n    ${complaints.slice(-5).join('\n    ')}`);
+    }
     for (const c of clients) c.socket.terminate();
     return results;
   } finally {
@@ -268,7 +281,10 @@ try {
     for (const r of byKind[kind]!)
       console.log(
         `  ${String(r.rate).padStart(4)} msg/s offered: sent ${r.sentPerSecond.toFixed(0)}/s, delivered ${int(r.deliveredPerSecond)}/s, lost ${r.lost}; ` +
-          `latency p50 ${ms(r.p50)}, p99 ${ms(r.p99)} (same instance ${ms(r.p99Same)}, across ${ms(r.p99Cross)}), max ${ms(r.max)}`,
+          `latency p50 ${ms(r.p50)}, p99 ${ms(r.p99)} (same instance ${ms(r.p99Same)}, across ${ms(r.p99Cross)}), max ${ms(r.max)}` +
+          (Object.keys(r.closedByServer).length
+            ? `; clients closed by the servers so far: ${Object.entries(r.closedByServer).map(([code, n]) => `${n} with ${code}`).join(', ')}`
+            : ''),
       );
     console.log('');
   }
