@@ -2,6 +2,7 @@
 
 import { E, ErrorReply, NULL_ARRAY, OK, err, type Reply } from '../resp/reply.ts';
 import { RList } from '../store/types.ts';
+import { popFirstReady } from './blocking.ts';
 import { Block, type Ctx, type Handler } from './registry.ts';
 import { LONG_MAX, clampRange, intArg, isErr, lookupTyped, positiveArg, rangeArg, timeoutArg } from './util.ts';
 
@@ -101,28 +102,14 @@ function lmove(ctx: Ctx, src: string, dst: string, from: Where, to: Where): Repl
   return value;
 }
 
+const isEmpty = (list: RList) => list.length === 0;
+
 /** BLPOP / BRPOP: serve from the first non-empty list, else block. */
 function blockingPop(w: Where): Handler {
   return (ctx, argv) => {
     const deadline = timeoutArg(ctx, argv[argv.length - 1]!);
     if (isErr(deadline)) return deadline;
-    const keys = argv.slice(1, -1);
-    for (const key of keys) {
-      const list = lookupTyped(ctx, key, RList, true);
-      if (isErr(list)) return list;
-      if (list && list.length > 0) return popFrom(ctx, key, list, w);
-    }
-    if (ctx.noBlock) return NULL_ARRAY;
-    return new Block(
-      keys,
-      deadline,
-      (c, key) => {
-        const v = c.db.getForWrite(key);
-        if (!(v instanceof RList) || v.length === 0) return undefined;
-        return popFrom(c, key, v, w);
-      },
-      NULL_ARRAY,
-    );
+    return popFirstReady(ctx, argv.slice(1, -1), RList, isEmpty, (c, key, list) => popFrom(c, key, list, w), deadline);
   };
 }
 
@@ -388,33 +375,13 @@ export const commands: Record<string, Handler> = {
   lmpop: (ctx, argv) => {
     const p = parseMpop(argv, 1);
     if (isErr(p)) return p;
-    for (const key of p.keys) {
-      const l = lookupTyped(ctx, key, RList, true);
-      if (isErr(l)) return l;
-      if (l && l.length > 0) return mpopFrom(ctx, key, l, p.w, p.count);
-    }
-    return NULL_ARRAY;
+    return popFirstReady(ctx, p.keys, RList, isEmpty, (c, key, list) => mpopFrom(c, key, list, p.w, p.count), null);
   },
   blmpop: (ctx, argv) => {
     const deadline = timeoutArg(ctx, argv[1]!);
     if (isErr(deadline)) return deadline;
     const p = parseMpop(argv, 2);
     if (isErr(p)) return p;
-    for (const key of p.keys) {
-      const l = lookupTyped(ctx, key, RList, true);
-      if (isErr(l)) return l;
-      if (l && l.length > 0) return mpopFrom(ctx, key, l, p.w, p.count);
-    }
-    if (ctx.noBlock) return NULL_ARRAY;
-    return new Block(
-      p.keys,
-      deadline,
-      (c, key) => {
-        const v = c.db.getForWrite(key);
-        if (!(v instanceof RList) || v.length === 0) return undefined;
-        return mpopFrom(c, key, v, p.w, p.count);
-      },
-      NULL_ARRAY,
-    );
+    return popFirstReady(ctx, p.keys, RList, isEmpty, (c, key, list) => mpopFrom(c, key, list, p.w, p.count), deadline);
   },
 };

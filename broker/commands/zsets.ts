@@ -1,9 +1,10 @@
 // Sorted set commands (t_zset.c).
 
-import { E, ErrorReply, NULL_ARRAY, err, type Reply } from '../resp/reply.ts';
+import { E, ErrorReply, err, type Reply } from '../resp/reply.ts';
 import { RSet, ZSet, type ZEntry } from '../store/types.ts';
 import { formatDouble, parseDouble } from '../util/numbers.ts';
-import { Block, type Ctx, type Handler } from './registry.ts';
+import { popFirstReady } from './blocking.ts';
+import type { Ctx, Handler } from './registry.ts';
 import { matches, parseCursor, parseScanArgs, scanStep } from './scan.ts';
 import { LONG_MAX, intArg, isErr, lookupTyped, positiveArg, rangeArg, timeoutArg } from './util.ts';
 
@@ -390,31 +391,17 @@ function zpop(max: boolean): Handler {
   };
 }
 
+const isEmpty = (z: ZSet) => z.size === 0;
+
 function bzpop(max: boolean): Handler {
   return (ctx, argv) => {
     const deadline = timeoutArg(ctx, argv[argv.length - 1]!);
     if (isErr(deadline)) return deadline;
-    const keys = argv.slice(1, -1);
-    for (const key of keys) {
-      const z = lookupTyped(ctx, key, ZSet, true);
-      if (isErr(z)) return z;
-      if (z && z.size > 0) {
-        const e = popEntries(ctx, key, z, 1, max)[0]!;
-        return [key, e.m, formatDouble(e.s)];
-      }
-    }
-    if (ctx.noBlock) return NULL_ARRAY;
-    return new Block(
-      keys,
-      deadline,
-      (c, key) => {
-        const z = c.db.getForWrite(key);
-        if (!(z instanceof ZSet) || z.size === 0) return undefined;
-        const e = popEntries(c, key, z, 1, max)[0]!;
-        return [key, e.m, formatDouble(e.s)];
-      },
-      NULL_ARRAY,
-    );
+    const popOne = (c: Ctx, key: string, z: ZSet): Reply => {
+      const e = popEntries(c, key, z, 1, max)[0]!;
+      return [key, e.m, formatDouble(e.s)];
+    };
+    return popFirstReady(ctx, argv.slice(1, -1), ZSet, isEmpty, popOne, deadline);
   };
 }
 
@@ -647,34 +634,14 @@ export const commands: Record<string, Handler> = {
   zmpop: (ctx, argv) => {
     const p = parseZmpop(argv, 1);
     if (isErr(p)) return p;
-    for (const key of p.keys) {
-      const z = lookupTyped(ctx, key, ZSet, true);
-      if (isErr(z)) return z;
-      if (z && z.size > 0) return zmpopFrom(ctx, key, z, p.count, p.max);
-    }
-    return NULL_ARRAY;
+    return popFirstReady(ctx, p.keys, ZSet, isEmpty, (c, key, z) => zmpopFrom(c, key, z, p.count, p.max), null);
   },
   bzmpop: (ctx, argv) => {
     const deadline = timeoutArg(ctx, argv[1]!);
     if (isErr(deadline)) return deadline;
     const p = parseZmpop(argv, 2);
     if (isErr(p)) return p;
-    for (const key of p.keys) {
-      const z = lookupTyped(ctx, key, ZSet, true);
-      if (isErr(z)) return z;
-      if (z && z.size > 0) return zmpopFrom(ctx, key, z, p.count, p.max);
-    }
-    if (ctx.noBlock) return NULL_ARRAY;
-    return new Block(
-      p.keys,
-      deadline,
-      (c, key) => {
-        const z = c.db.getForWrite(key);
-        if (!(z instanceof ZSet) || z.size === 0) return undefined;
-        return zmpopFrom(c, key, z, p.count, p.max);
-      },
-      NULL_ARRAY,
-    );
+    return popFirstReady(ctx, p.keys, ZSet, isEmpty, (c, key, z) => zmpopFrom(c, key, z, p.count, p.max), deadline);
   },
   zunionstore: zsetOp('union', true),
   zinterstore: zsetOp('inter', true),

@@ -29,6 +29,21 @@ export abstract class Container {
   }
 }
 
+// Hash field names repeat from key to key (every BullMQ job hash has name, data, opts,
+// timestamp, delay, priority…), and each command brings them as fresh strings. New fields keep
+// one shared copy of a short name instead of one per hash. Bounded, so keys chosen by a client
+// cannot grow it without limit.
+const FIELD_NAMES = new Map<string, string>();
+const FIELD_NAME_MAX_LENGTH = 32;
+const FIELD_NAMES_MAX = 10_000;
+function sharedFieldName(f: string): string {
+  if (f.length > FIELD_NAME_MAX_LENGTH) return f;
+  const known = FIELD_NAMES.get(f);
+  if (known !== undefined) return known;
+  if (FIELD_NAMES.size < FIELD_NAMES_MAX) FIELD_NAMES.set(f, f);
+  return f;
+}
+
 export class RHash extends Container {
   readonly m = new Map<string, string>();
   get size(): number {
@@ -43,11 +58,12 @@ export class RHash extends Container {
   /** Returns true when the field is new. Updating keeps the field's position (like a listpack). */
   set(f: string, v: string): boolean {
     const old = this.m.get(f);
-    this.m.set(f, v);
     if (old === undefined) {
+      this.m.set(sharedFieldName(f), v);
       this.grow(OVERHEAD.hashField + f.length + v.length);
       return true;
     }
+    this.m.set(f, v);
     this.grow(v.length - old.length);
     return false;
   }

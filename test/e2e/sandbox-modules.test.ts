@@ -37,7 +37,7 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the snapshot holds the bundled broker, wasmoon and its glue.wasm, and nothing native', () => {
+test('the snapshot holds the bundled broker, wasmoon and its glue.wasm, the chart library, and nothing native', () => {
   const cli = files.get('node_modules/hotpot-broker/cli.js');
   assert.ok(cli, 'node_modules/hotpot-broker/cli.js is in the snapshot');
   assert.deepEqual(Buffer.from(cli), readFileSync(join(root, '.hotpot', 'sandbox-modules', 'node_modules', 'hotpot-broker', 'cli.js')), 'the same file local runs use');
@@ -46,6 +46,9 @@ test('the snapshot holds the bundled broker, wasmoon and its glue.wasm, and noth
   assert.equal(pkg.type, 'module');
   for (const path of ['node_modules/wasmoon/package.json', 'node_modules/wasmoon/dist/index.js', 'node_modules/wasmoon/dist/glue.wasm'])
     assert.ok(files.has(path), `${path} is in the snapshot`);
+  // What the WebSockets sandbox's pages load from its server: the chart library, as shipped.
+  for (const asset of ['uplot/dist/uPlot.iife.min.js', 'uplot/dist/uPlot.min.css'])
+    assert.deepEqual(Buffer.from(files.get(`node_modules/${asset}`) ?? []), readFileSync(join(root, 'node_modules', asset)), `${asset} is in the snapshot`);
   const wasm = files.get('node_modules/wasmoon/dist/glue.wasm')!;
   assert.deepEqual([...wasm.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], 'glue.wasm is WebAssembly');
   const native = [...files.keys()].filter((p) => p.endsWith('.node') || /(^|\/)(msgpackr-extract|@msgpackr-extract|node-gyp-build-optional-packages|detect-libc)\//.test(p));
