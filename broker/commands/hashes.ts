@@ -13,7 +13,7 @@ const LLONG_MIN = -9223372036854775808n;
 /** Redis keeps small hashes as listpacks: one SCAN call returns them whole. */
 export function hashIsListpack(h: RHash): boolean {
   if (h.size > 512) return false;
-  for (const [f, v] of h.m) if (f.length > 64 || v.length > 64) return false;
+  for (const [f, v] of h.entries()) if (f.length > 64 || v.length > 64) return false;
   return true;
 }
 
@@ -30,7 +30,7 @@ function hset(ctx: Ctx, argv: string[], name: string, reply: 'count' | 'ok'): Re
 }
 
 function randomFields(h: RHash, count: number, withValues: boolean): Reply {
-  const entries = [...h.m];
+  const entries = [...h.entries()];
   const out: string[] = [];
   if (count >= 0) {
     const n = Math.min(count, entries.length);
@@ -120,18 +120,18 @@ export const commands: Record<string, Handler> = {
     if (isErr(h)) return h;
     if (!h) return [];
     const out: string[] = [];
-    for (const [f, v] of h.m) out.push(f, v);
+    for (const [f, v] of h.entries()) out.push(f, v);
     return out;
   },
   hkeys: (ctx, argv) => {
     const h = lookupTyped(ctx, argv[1]!, RHash);
     if (isErr(h)) return h;
-    return h ? [...h.m.keys()] : [];
+    return h ? [...h.fields()] : [];
   },
   hvals: (ctx, argv) => {
     const h = lookupTyped(ctx, argv[1]!, RHash);
     if (isErr(h)) return h;
-    return h ? [...h.m.values()] : [];
+    return h ? [...h.values()] : [];
   },
   hincrby: (ctx, argv) => {
     const incr = string2ll(argv[3]!);
@@ -193,7 +193,7 @@ export const commands: Record<string, Handler> = {
     if (isErr(h)) return h;
     if (count === null) {
       if (!h) return null;
-      const keys = [...h.m.keys()];
+      const keys = [...h.fields()];
       return keys[Math.floor(Math.random() * keys.length)]!;
     }
     if (!h || count === 0) return [];
@@ -209,10 +209,10 @@ export const commands: Record<string, Handler> = {
     if (isErr(o)) return o;
     const out: string[] = [];
     if (hashIsListpack(h)) {
-      for (const [f, v] of h.m) if (matches(o.match, f)) out.push(f, v);
+      for (const [f, v] of h.entries()) if (matches(o.match, f)) out.push(f, v);
       return ['0', out];
     }
-    const { next, names } = scanStep(h.m.keys(), o.cursor, o.count);
+    const { next, names } = scanStep(h.fields(), o.cursor, o.count);
     for (const f of names) {
       const v = h.get(f);
       if (v !== undefined && matches(o.match, f)) out.push(f, v);

@@ -115,7 +115,7 @@ export function cloneValue(v: Value): Value {
   if (typeof v === 'string') return v;
   if (v instanceof RHash) {
     const h = new RHash();
-    for (const [f, x] of v.m) h.set(f, x);
+    for (const [f, x] of v.entries()) h.set(f, x);
     return h;
   }
   if (v instanceof RSet) {
@@ -148,7 +148,7 @@ function objectEncoding(v: Value): string {
   }
   if (v instanceof RHash) {
     if (v.size > 512) return 'hashtable';
-    for (const [f, x] of v.m) if (f.length > 64 || x.length > 64) return 'hashtable';
+    for (const [f, x] of v.entries()) if (f.length > 64 || x.length > 64) return 'hashtable';
     return 'listpack';
   }
   if (v instanceof RList) return 'quicklist';

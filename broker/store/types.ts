@@ -44,35 +44,74 @@ function sharedFieldName(f: string): string {
   return f;
 }
 
+/**
+ * A hash. Small ones (most are: every BullMQ job is one) are a flat [field, value, …] array, as
+ * Redis keeps them in a listpack: a fraction of a Map's memory, and a scan of a few fields is as
+ * quick as hashing. Past SMALL_HASH_FIELDS fields it becomes a Map. Either way fields keep their
+ * insertion order, and updating a field keeps its place.
+ */
+const SMALL_HASH_FIELDS = 32;
+
 export class RHash extends Container {
-  readonly m = new Map<string, string>();
+  #flat: string[] | null = [];
+  #map: Map<string, string> | null = null;
+
   get size(): number {
-    return this.m.size;
+    return this.#map ? this.#map.size : this.#flat!.length >> 1;
+  }
+  #indexOf(f: string): number {
+    const flat = this.#flat!;
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] === f) return i;
+    return -1;
   }
   get(f: string): string | undefined {
-    return this.m.get(f);
+    if (this.#map) return this.#map.get(f);
+    const i = this.#indexOf(f);
+    return i < 0 ? undefined : this.#flat![i + 1];
   }
   has(f: string): boolean {
-    return this.m.has(f);
+    return this.get(f) !== undefined;
   }
-  /** Returns true when the field is new. Updating keeps the field's position (like a listpack). */
+  /** Returns true when the field is new. */
   set(f: string, v: string): boolean {
-    const old = this.m.get(f);
-    if (old === undefined) {
-      this.m.set(sharedFieldName(f), v);
-      this.grow(OVERHEAD.hashField + f.length + v.length);
-      return true;
+    const old = this.get(f);
+    if (old !== undefined) {
+      if (this.#map) this.#map.set(f, v);
+      else this.#flat![this.#indexOf(f) + 1] = v;
+      this.grow(v.length - old.length);
+      return false;
     }
-    this.m.set(f, v);
-    this.grow(v.length - old.length);
-    return false;
+    if (this.#flat && this.#flat.length >= SMALL_HASH_FIELDS * 2) {
+      this.#map = new Map(this.entries());
+      this.#flat = null;
+    }
+    if (this.#map) this.#map.set(sharedFieldName(f), v);
+    else this.#flat!.push(sharedFieldName(f), v);
+    this.grow(OVERHEAD.hashField + f.length + v.length);
+    return true;
   }
   delete(f: string): boolean {
-    const old = this.m.get(f);
+    const old = this.get(f);
     if (old === undefined) return false;
-    this.m.delete(f);
+    if (this.#map) this.#map.delete(f);
+    else this.#flat!.splice(this.#indexOf(f), 2);
     this.grow(-(OVERHEAD.hashField + f.length + old.length));
     return true;
+  }
+  *entries(): IterableIterator<[string, string]> {
+    if (this.#map) return yield* this.#map.entries();
+    const flat = this.#flat!;
+    for (let i = 0; i < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];
+  }
+  *fields(): IterableIterator<string> {
+    if (this.#map) return yield* this.#map.keys();
+    const flat = this.#flat!;
+    for (let i = 0; i < flat.length; i += 2) yield flat[i]!;
+  }
+  *values(): IterableIterator<string> {
+    if (this.#map) return yield* this.#map.values();
+    const flat = this.#flat!;
+    for (let i = 1; i < flat.length; i += 2) yield flat[i]!;
   }
 }
 
