@@ -524,6 +524,12 @@ const configHandlers: Record<string, Handler> = {
     ctx.ks.stats.hits = 0;
     ctx.ks.stats.misses = 0;
     ctx.ks.stats.expiredKeys = 0;
+    // INFO commandstats starts over too, as in Redis.
+    const reset = (spec: CommandSpec) => {
+      spec.calls = 0;
+      if (spec.subcommands) for (const sub of spec.subcommands.values()) reset(sub);
+    };
+    for (const spec of ctx.srv.registry.commands.values()) reset(spec);
     return OK;
   },
   'config|rewrite': () => err('ERR The server is running without a config file'),

@@ -182,3 +182,21 @@ test('the broker reports its own port, and maxmemory from the options', async ()
     await dd.stop();
   }
 });
+
+test('CONFIG RESETSTAT starts INFO commandstats over; the calls counted after it match', async () => {
+  const p = await env.fresh();
+  // Commands and their call counts, as each server reports them (timings differ by nature).
+  const calls = (b: Buffer) =>
+    (decode(b)[0] as string)
+      .split('\r\n')
+      .filter((l) => l.startsWith('cmdstat_'))
+      .map((l) => l.replace(/^(cmdstat_[^:]+):calls=(\d+),.*$/, '$1=$2'))
+      .sort()
+      .join(' ');
+  for (const conn of [p.redis, p.broker]) for (const cmd of [['set', 'k', 'v'], ['get', 'k'], ['get', 'k']]) await conn.send(cmd);
+  await same(p, ['config', 'resetstat']);
+  for (const conn of [p.redis, p.broker]) for (const cmd of [['set', 'k', 'v'], ['get', 'k'], ['client', 'id']]) await conn.send(cmd);
+  const stats = await both(p, ['info', 'commandstats']);
+  assert.equal(calls(stats.broker), calls(stats.redis));
+  assert.match(calls(stats.broker), /cmdstat_get=1 /, 'counting starts from the reset');
+});
