@@ -35,10 +35,21 @@ class RedisLayer {
   async groupAdd(group: string, member: Member): Promise<void> {
     let entry = this.#groups.get(group);
     // The first member here: start hearing the room.
-    if (!entry) this.#groups.set(group, (entry = { members: new Set(), subscribed: this.#sub.subscribe(PREFIX + group) }));
+    if (!entry) {
+      const subscribed = this.#subscriberReady().then(() => this.#sub.subscribe(PREFIX + group));
+      this.#groups.set(group, (entry = { members: new Set(), subscribed }));
+    }
     entry.members.add(member);
     // Resolves once the broker confirms, so nothing published after connect() is missed.
     await entry.subscribed;
+  }
+
+  // ioredis 5 lets a SUBSCRIBE sent while it is still connecting overtake its own handshake
+  // (CLIENT SETINFO, then INFO): the connection is then in subscriber mode, the handshake is
+  // refused, and ioredis resets the connection (ioredis issue #2037). Subscribe once it is ready.
+  #subscriberReady(): Promise<void> {
+    if (this.#sub.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.#sub.once('ready', () => resolve()));
   }
 
   async groupDiscard(group: string, member: Member): Promise<void> {
