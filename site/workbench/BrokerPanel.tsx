@@ -19,6 +19,7 @@ type Incoming =
 
 const MONITOR_LINES = 500;
 const REFRESH_MS = 1000;
+const RECONNECT_MS = 1000;
 
 /** One inspector connection: request/reply by id, MONITOR lines to a callback. Every request settles. */
 class Inspector {
@@ -88,13 +89,23 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
   const historyAt = useRef(-1);
   const input = useRef<HTMLInputElement>(null);
 
-  // Connect while the sandbox runs and the tab is shown.
+  // Bumped to connect again after the broker went away (a restart keeps its address in a WebContainer).
+  const [attempt, setAttempt] = useState(0);
+
+  // Connected while the sandbox runs, shown or not: the MONITOR stream then holds what was done
+  // in the preview while this tab was hidden behind it.
   useEffect(() => {
-    if (!url || !visible) return;
+    if (!url) return;
     const ins = new Inspector(url);
     let alive = true;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     setStatus('connecting…');
-    ins.onClose = (why) => alive && (setStatus(`disconnected: ${why}`), setInspector(null));
+    ins.onClose = (why) => {
+      if (!alive) return;
+      setStatus(`disconnected: ${why}; reconnecting…`);
+      setInspector(null);
+      retry = setTimeout(() => alive && setAttempt((n) => n + 1), RECONNECT_MS);
+    };
     ins.onMonitor = (line) => alive && setMonitor((m) => [...m.slice(-(MONITOR_LINES - 1)), line]);
     ins.opened().then(
       () => alive && (setStatus('connected'), setInspector(ins)),
@@ -102,14 +113,15 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
     );
     return () => {
       alive = false;
+      clearTimeout(retry);
       ins.close();
       setInspector(null);
     };
-  }, [url, visible]);
+  }, [url, attempt]);
 
-  // Keys, refreshed live while connected.
+  // Keys, refreshed live while connected and shown.
   useEffect(() => {
-    if (!inspector) return;
+    if (!inspector || !visible) return;
     let stop = false;
     const tick = async () => {
       const m = await inspector.request({ type: 'keys' });
@@ -119,7 +131,7 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
     };
     let timer = setTimeout(tick, 0);
     return () => ((stop = true), clearTimeout(timer));
-  }, [inspector]);
+  }, [inspector, visible]);
 
   useEffect(() => {
     inspector?.monitor(!paused);

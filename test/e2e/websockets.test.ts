@@ -133,6 +133,15 @@ describe('the WebSockets lesson, as a reader uses it', { timeout: 20 * 60_000 },
     // C's own message arrived, so anything from #hotpot sent before it would have too.
     assert.equal(await c.locator('#log li[data-type="message"]').count(), 1, 'C, in #spinach, hears only itself');
     assert.equal(await b.locator('#log li', { hasText: 'shrimp?' }).count(), 0, 'Bea, in #hotpot, does not hear #spinach');
+
+    // The Broker tab has recorded the traffic since Run, while the preview was in front.
+    await workbench().getByRole('tab', { name: 'Broker', exact: true }).click();
+    const monitor = page.getByTestId('monitor');
+    await waitFor('the subscriptions and the publish in MONITOR', async () => {
+      const lines = await monitor.innerText();
+      return /"subscribe" "chat:room:hotpot"/i.test(lines) && /"publish" "chat:room:hotpot" ".*dipping sauce/i.test(lines);
+    }, 15_000);
+    await workbench().getByRole('tab', { name: 'Preview', exact: true }).click();
   });
 
   test('the monitoring chart updates without a reload', async () => {

@@ -37,7 +37,10 @@ function serve(ws: WebSocket, room: string, name: string) {
   next(() => consumer.connect());
   ws.on('message', (data, isBinary) => {
     stats.received++;
-    next(() => consumer.receive(data, isBinary));
+    // Once a bad frame has started the close, what the client sent after it is not heard.
+    next(async () => {
+      if (ws.readyState === ws.OPEN) await consumer.receive(data, isBinary);
+    });
   });
   ws.on('close', () => next(() => consumer.disconnect()));
   // Protocol errors from the peer (a frame over maxPayload, bad UTF-8): ws has already

@@ -59,7 +59,7 @@ export function startChat(doc) {
   }
 
   function connect() {
-    setStatus('connecting', attempt ? `reconnecting (attempt ${attempt + 1})…` : 'connecting…');
+    setStatus('connecting', attempt ? `reconnecting (attempt ${attempt})…` : 'connecting…');
     socket = new WebSocket(socketUrl(`ws/chat/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`));
     socket.addEventListener('message', (e) => {
       let event;

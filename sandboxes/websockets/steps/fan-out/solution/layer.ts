@@ -27,7 +27,15 @@ class RedisLayer {
     this.#sub.on('message', (channel: string, payload: string) => {
       const group = this.#groups.get(channel.slice(PREFIX.length));
       if (!group) return;
-      const event = JSON.parse(payload) as RoomEvent;
+      // Anyone with access to the broker can publish here (redis-cli, the Broker tab): a
+      // payload that is not ours is dropped, not allowed to crash the instance.
+      let event: RoomEvent;
+      try {
+        event = JSON.parse(payload) as RoomEvent;
+      } catch {
+        console.error(`ignored a message on ${channel} that is not JSON`);
+        return;
+      }
       for (const member of group.members) member.deliver(event);
     });
   }
@@ -37,7 +45,10 @@ class RedisLayer {
     // The first member here: start hearing the room.
     if (!entry) {
       const subscribed = this.#subscriberReady().then(() => this.#sub.subscribe(PREFIX + group));
-      this.#groups.set(group, (entry = { members: new Set(), subscribed }));
+      const created = (entry = { members: new Set<Member>(), subscribed });
+      this.#groups.set(group, created);
+      // A failed subscribe is not kept: the next member to arrive tries again.
+      subscribed.catch(() => this.#groups.get(group) === created && this.#groups.delete(group));
     }
     entry.members.add(member);
     // Resolves once the broker confirms, so nothing published after connect() is missed.

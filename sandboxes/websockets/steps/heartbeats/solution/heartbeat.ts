@@ -14,11 +14,17 @@ export function startHeartbeat(wss: WebSocketServer, intervalMs = HEARTBEAT_INTE
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
   });
+  let lastRound = Date.now();
   const timer = setInterval(() => {
+    // If this process itself stalled (a long GC pause, a starved machine), the pongs may be
+    // waiting unread: timers run before sockets are read. Judge nobody this round.
+    const now = Date.now();
+    const stalled = now - lastRound > intervalMs * 1.5;
+    lastRound = now;
     for (const ws of wss.clients) {
       // No pong since the last round: gone. terminate() does not wait for a closing
       // handshake that will never come; 'close' fires and disconnect() runs as usual.
-      if (alive.get(ws) === false) {
+      if (alive.get(ws) === false && !stalled) {
         ws.terminate();
         continue;
       }

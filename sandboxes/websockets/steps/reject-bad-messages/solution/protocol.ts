@@ -60,6 +60,7 @@ export function parseClientMessage(data: RawData, isBinary: boolean): ClientMess
     throw new ProtocolError(CLOSE.INVALID_PAYLOAD, 'expected {"type":"message","text":"…"}');
   const text = message.text.trim();
   if (text === '') throw new ProtocolError(CLOSE.INVALID_PAYLOAD, 'empty message');
-  if (text.length > MAX_TEXT_LENGTH) throw new ProtocolError(CLOSE.TOO_BIG, `messages are at most ${MAX_TEXT_LENGTH} characters`);
+  // Counted in characters (code points), not UTF-16 units: an emoji is one.
+  if ([...text].length > MAX_TEXT_LENGTH) throw new ProtocolError(CLOSE.TOO_BIG, `messages are at most ${MAX_TEXT_LENGTH} characters`);
   return { type: 'message', text };
 }
