@@ -26,6 +26,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { freePort } from '../test/broker/harness.ts';
+import { positiveInt } from './args.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,19 +42,11 @@ if (values.help) {
   console.log('usage: node bench/broker.ts [--jobs 20000] [--chunk 1000] [--ops 200000] [--batch 1000] [--mem-jobs 100000]');
   process.exit(0);
 }
-const int = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`invalid --${name}: ${v}`);
-    process.exit(2);
-  }
-  return n;
-};
-const JOBS = int('jobs', values.jobs);
-const CHUNK = int('chunk', values.chunk);
-const OPS = int('ops', values.ops);
-const BATCH = int('batch', values.batch);
-const MEM_JOBS = int('mem-jobs', values['mem-jobs']);
+const JOBS = positiveInt('jobs', values.jobs);
+const CHUNK = positiveInt('chunk', values.chunk);
+const OPS = positiveInt('ops', values.ops);
+const BATCH = positiveInt('batch', values.batch);
+const MEM_JOBS = positiveInt('mem-jobs', values['mem-jobs']);
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 const BROKER_CLI = fileURLToPath(new URL('../broker/cli.ts', import.meta.url));

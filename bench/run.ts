@@ -10,12 +10,13 @@ import { snapshot } from '@webcontainer/snapshot';
 import { LESSON, cleanup, launchBrowser, openCourse, startCourse } from '../test/e2e/harness.ts';
 import { loadSandbox } from '../sandboxes/load.ts';
 import { BROKER_PACKAGE, SANDBOX_ASSETS, SANDBOX_PACKAGES } from '../site/integration/sandbox-modules.ts';
+import { positiveInt } from './args.ts';
 
 // The live lessons, each named as its sandbox.
 const LESSONS = ['async-tasks', 'websockets'];
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
-const RUNS = Number(values.runs);
+const RUNS = positiveInt('runs', values.runs);
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

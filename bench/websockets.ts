@@ -23,6 +23,7 @@ import WebSocket from 'ws';
 import { loadSandbox } from '../sandboxes/load.ts';
 import { prepareSandboxModules } from '../site/integration/sandbox-modules.ts';
 import { freePort } from '../test/broker/harness.ts';
+import { positiveInt } from './args.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,18 +38,10 @@ if (values.help) {
   console.log('usage: node bench/websockets.ts [--clients 500] [--senders 10] [--rates 20,100] [--seconds 5]\n  rates: messages per second sent into the room, in total');
   process.exit(0);
 }
-const positive = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`invalid --${name}: ${v} (a positive whole number)`);
-    process.exit(2);
-  }
-  return n;
-};
-const CLIENTS = positive('clients', values.clients);
-const SENDERS = Math.min(positive('senders', values.senders), CLIENTS);
-const RATES = values.rates.split(',').map((r) => positive('rates', r.trim()));
-const SECONDS = positive('seconds', values.seconds);
+const CLIENTS = positiveInt('clients', values.clients);
+const SENDERS = Math.min(positiveInt('senders', values.senders), CLIENTS);
+const RATES = values.rates.split(',').map((r) => positiveInt('rates', r.trim()));
+const SECONDS = positiveInt('seconds', values.seconds);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REDIS_SERVER = '/usr/bin/redis-server';
 
