@@ -14,12 +14,13 @@
 // layer, and with Debian's redis-server; the ratios compare them. The clients run in this
 // process, on the same two cores as the servers: the figures are for the whole loop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { writeInside } from '../runner/paths.ts';
 import { loadSandbox } from '../sandboxes/load.ts';
 import { prepareSandboxModules } from '../site/integration/sandbox-modules.ts';
 import { freePort } from '../test/broker/harness.ts';
@@ -92,10 +93,7 @@ async function finishedSandbox(): Promise<string> {
   const files = sandbox.steps.at(-1)!.solution;
   const modules = await prepareSandboxModules(ROOT, join(ROOT, '.hotpot', 'sandbox-modules'));
   const dir = mkdtempSync(join(tmpdir(), 'hotpot-bench-ws-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
+  for (const [path, text] of Object.entries(files)) await writeInside(dir, path, text);
   symlinkSync(modules.dir, join(dir, 'node_modules'));
   return dir;
 }

@@ -74,12 +74,20 @@ export class RHash extends Container {
   }
   /** Returns true when the field is new. */
   set(f: string, v: string): boolean {
-    const old = this.get(f);
-    if (old !== undefined) {
-      if (this.#map) this.#map.set(f, v);
-      else this.#flat![this.#indexOf(f) + 1] = v;
-      this.grow(v.length - old.length);
-      return false;
+    if (this.#flat) {
+      const i = this.#indexOf(f);
+      if (i >= 0) {
+        this.grow(v.length - this.#flat[i + 1]!.length);
+        this.#flat[i + 1] = v;
+        return false;
+      }
+    } else {
+      const old = this.#map!.get(f);
+      if (old !== undefined) {
+        this.grow(v.length - old.length);
+        this.#map!.set(f, v);
+        return false;
+      }
     }
     if (this.#flat && this.#flat.length >= SMALL_HASH_FIELDS * 2) {
       this.#map = new Map(this.entries());
@@ -91,10 +99,15 @@ export class RHash extends Container {
     return true;
   }
   delete(f: string): boolean {
-    const old = this.get(f);
+    let old: string | undefined;
+    if (this.#flat) {
+      const i = this.#indexOf(f);
+      if (i >= 0) old = this.#flat.splice(i, 2)[1];
+    } else {
+      old = this.#map!.get(f);
+      if (old !== undefined) this.#map!.delete(f);
+    }
     if (old === undefined) return false;
-    if (this.#map) this.#map.delete(f);
-    else this.#flat!.splice(this.#indexOf(f), 2);
     this.grow(-(OVERHEAD.hashField + f.length + old.length));
     return true;
   }

@@ -43,7 +43,6 @@ export class WorkbenchModel {
   readonly runMessage = signal('');
   readonly processes = signal<Record<string, ProcessView>>({});
   readonly activeTerminal = signal('');
-  readonly previewUrl = signal('');
   /** Every port of the running sandbox reachable from this page, by name. */
   readonly portUrls = signal<Record<string, string>>({});
   readonly check = signal<CheckView>({ state: 'idle' });
@@ -53,12 +52,9 @@ export class WorkbenchModel {
   /** Bumped when files are replaced wholesale (Reset, Solution, step change) so editors reload. */
   readonly revision = signal(0);
 
-  /** The second page of a side-by-side preview (the manifest's preview.beside), once its port is up. */
-  readonly besideUrl = computed(() => {
-    const beside = this.data.manifest.preview?.beside;
-    const base = beside && this.portUrls.value[beside.port];
-    return base ? new URL(base.replace(/\/?$/, '/') + beside.path.replace(/^\//, ''), location.href).href : '';
-  });
+  /** The preview's page, and the one beside it (manifest preview.beside), once their ports are up. */
+  readonly previewUrl = computed(() => this.#pageUrl(this.data.manifest.preview));
+  readonly besideUrl = computed(() => this.#pageUrl(this.data.manifest.preview?.beside));
 
   readonly step = computed(() => this.data.steps[this.stepIndex.value]!);
   readonly running = computed(() => ['starting', 'running'].includes(this.runState.value));
@@ -74,6 +70,11 @@ export class WorkbenchModel {
   /** What the current run started with, so Check knows whether the sandbox has the reader's files. */
   #runWith: { files: FileMap; step: string } | null = null;
   #connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>;
+
+  #pageUrl(page: { port: string; path: string } | undefined): string {
+    const base = page && this.portUrls.value[page.port];
+    return base ? new URL(base.replace(/\/?$/, '/') + page.path.replace(/^\//, ''), location.href).href : '';
+  }
 
   constructor(data: WorkbenchData, connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>) {
     this.data = data;
@@ -198,7 +199,6 @@ export class WorkbenchModel {
     // "starting" at once, even while a previous run is still being stopped.
     batch(() => {
       this.runState.value = 'starting';
-      this.previewUrl.value = '';
       this.portUrls.value = {};
     });
     await this.#stopHandle();
@@ -211,7 +211,6 @@ export class WorkbenchModel {
     batch(() => {
       this.runState.value = 'starting';
       this.runMessage.value = '';
-      this.previewUrl.value = '';
       this.errors.value = [];
       this.processes.value = Object.fromEntries(manifest.processes.map((p) => [p.name, { state: 'waiting' as ProcessState }]));
     });
@@ -230,7 +229,7 @@ export class WorkbenchModel {
           batch(() => {
             this.runState.value = state;
             this.runMessage.value = message ?? '';
-            if (state === 'stopped' || state === 'failed') (this.previewUrl.value = ''), (this.portUrls.value = {});
+            if (state === 'stopped' || state === 'failed') this.portUrls.value = {};
           });
           // The run ended on its own (a limit, a failed start): release it.
           if (state === 'stopped' || state === 'failed') void this.#stopHandle();
@@ -238,8 +237,6 @@ export class WorkbenchModel {
         port: (port, url) => {
           if (!current()) return;
           this.portUrls.value = { ...this.portUrls.value, [port]: new URL(url, location.href).href };
-          if (port === manifest.preview?.port)
-            this.previewUrl.value = new URL(url.replace(/\/?$/, '/') + manifest.preview.path.replace(/^\//, ''), location.href).href;
         },
         error: (message) => current() && this.#error(message),
       });
@@ -270,7 +267,6 @@ export class WorkbenchModel {
     if (serial !== this.#runSerial) return; // a new Run began meanwhile: its state stands
     batch(() => {
       this.runState.value = 'stopped';
-      this.previewUrl.value = '';
       this.portUrls.value = {};
     });
   }

@@ -5,10 +5,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeInside } from '../../runner/paths.ts';
 import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
 import type { FileMap } from '../../sandboxes/schema.ts';
 
@@ -32,17 +33,11 @@ const TSCONFIG = {
 };
 
 /** tsc's diagnostics for a set of sandbox files (checks included), or '' when they compile. */
-function typeErrors(files: FileMap, checks: string[], sandboxDir: string): string {
+async function typeErrors(files: FileMap, checks: string[], sandboxDir: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'hotpot-tsc-'));
   try {
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    for (const check of checks) {
-      mkdirSync(dirname(join(dir, check)), { recursive: true });
-      symlinkSync(join(sandboxDir, check), join(dir, check));
-    }
+    for (const [path, text] of Object.entries(files)) await writeInside(dir, path, text);
+    for (const check of checks) await writeInside(dir, check, readFileSync(join(sandboxDir, check)));
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
     const result = spawnSync(process.execPath, [TSC, '-p', dir], { encoding: 'utf8' });
@@ -57,11 +52,11 @@ for (const id of await listSandboxes()) {
   describe(`sandbox ${id}`, () => {
     for (const step of sandbox.steps) {
       const checks = sandbox.manifest.steps.find((s) => s.id === step.id)!.check.files;
-      test(`step ${step.id}: the starting files compile`, () => {
-        assert.equal(typeErrors(step.files, checks, sandbox.dir), '');
+      test(`step ${step.id}: the starting files compile`, async () => {
+        assert.equal(await typeErrors(step.files, checks, sandbox.dir), '');
       });
-      test(`step ${step.id}: the solution and its check compile`, () => {
-        assert.equal(typeErrors(step.solution, checks, sandbox.dir), '');
+      test(`step ${step.id}: the solution and its check compile`, async () => {
+        assert.equal(await typeErrors(step.solution, checks, sandbox.dir), '');
       });
     }
   });
