@@ -3,10 +3,12 @@
 // previews) must present it. Anyone else on this machine or network gets 401 or 403.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { TOKEN_HEADER as TOKEN_HEADER_NAME } from '../engine/contract.ts';
 import { messagePage } from './http.ts';
 
 export const TOKEN_COOKIE = 'hotpot_token';
-export const TOKEN_HEADER = 'x-hotpot-token';
+/** Node lower-cases incoming header names. */
+export const TOKEN_HEADER = TOKEN_HEADER_NAME.toLowerCase();
 export const TOKEN_PARAM = 'token';
 
 export function newToken(): string {

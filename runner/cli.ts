@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, buildNeeded } from './build.ts';
 import { isLoopbackHost, newToken } from './auth.ts';
-import { limitFlags, limitsFromFlags } from './limits.ts';
+import { limitFlags, limitsFromFlags } from '../engine/limits.ts';
 import { killAllRunsSync, projectRoot } from './run.ts';
 import { createRunnerServer, type RunnerServer } from './server.ts';
 

@@ -11,13 +11,17 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedSandbox } from '../sandboxes/load.ts';
-import { withPorts, type FileMap, type SandboxProcess, type SandboxStep } from '../sandboxes/schema.ts';
-import type { ProcessState, ServerMessage } from './protocol.ts';
-import { OutputLimiter, checkFiles, limitMessages, resolveLimits, type Limits } from './limits.ts';
+import type { FileMap, SandboxProcess, SandboxStep } from '../sandboxes/schema.ts';
+import type { ProcessState, RunState, ServerMessage } from '../engine/contract.ts';
+import { OutputLimiter, checkFiles, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
+import { nodeArgs } from '../engine/node.ts';
+import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '../engine/outcomes.ts';
+import { checkEnv, portOwners, withPorts } from '../engine/ports.ts';
+import { describeProbe, waitReady } from '../engine/probes.ts';
+import { LineSplitter, TailBuffer } from '../engine/text.ts';
 import { writeInside } from './paths.ts';
-import { describeProbe, waitReady } from './probes.ts';
+import { localProbes } from './probes.ts';
 import { anyAlive, killTreeSync, listProcesses, listProcessesSync, signalGroup, treeMembers } from './proctree.ts';
-import { LineSplitter, TailBuffer, lastNonEmptyLine } from './text.ts';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -38,7 +42,7 @@ export class RunError extends Error {
   }
 }
 
-export type RunState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type { RunState };
 
 export interface RunOptions {
   sandbox: LoadedSandbox;
@@ -96,12 +100,6 @@ interface ManagedProcess {
   ports: string[];
 }
 
-interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-}
-
 /** Every run that may have processes or a folder: the runner's exit path kills them all. */
 const liveRuns = new Set<Run>();
 
@@ -141,21 +139,6 @@ export async function allocatePorts(names: string[]): Promise<Record<string, num
   }
 }
 
-/**
- * Which process serves each port: the one whose readiness probe names it, else the first (in
- * manifest order) that mentions it in its command or env. Its readiness announces the port.
- */
-function portOwners(processes: SandboxProcess[]): Map<string, string[]> {
-  const owner = new Map<string, string>();
-  for (const p of processes) if (p.ready && p.ready.type !== 'log' && !owner.has(p.ready.port)) owner.set(p.ready.port, p.name);
-  for (const p of processes)
-    for (const arg of [...p.command, ...Object.values(p.env)])
-      for (const [, n] of arg.matchAll(/\$\{port:([^}]*)\}/g)) if (!owner.has(n!)) owner.set(n!, p.name);
-  const byProcess = new Map<string, string[]>();
-  for (const [port, name] of owner) byProcess.set(name, [...(byProcess.get(name) ?? []), port]);
-  return byProcess;
-}
-
 /** The URL without its password, for messages. */
 function safeUrl(url: string): string {
   try {
@@ -165,24 +148,6 @@ function safeUrl(url: string): string {
   } catch {
     return 'the given URL';
   }
-}
-
-function describeExit(info: ExitInfo): string {
-  if (info.error) return `could not start: ${info.error.message}`;
-  if (info.signal) return `was ended by ${info.signal}`;
-  return `exited with code ${info.code}`;
-}
-
-/** Why a command could not be started at all, for the reader. */
-function describeSpawnError(error: Error, spec: { command: string[]; role?: string }): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  const command = spec.command[0]!;
-  if (code === 'ENOENT') {
-    const hint = spec.role === 'broker' ? ' Install it, or start the runner with --redis-url pointing at a Redis you have.' : ' Is it installed?';
-    return `the command "${command}" was not found.${hint}`;
-  }
-  if (code === 'EACCES') return `the command "${command}" is not executable.`;
-  return `"${command}" could not be started: ${error.message}`;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -376,7 +341,7 @@ export class Run {
     // The WebContainer cannot load native addons; refusing them here keeps local runs honest.
     if (file === 'node') {
       file = process.execPath;
-      args = ['--no-addons', '--disable-warning=ExperimentalWarning', ...rest];
+      args = nodeArgs(rest, { version: process.versions.node });
     }
     const child = spawn(file, args, { cwd: this.dir!, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     if (child.pid !== undefined) this.#pgids.add(child.pid);
@@ -484,6 +449,7 @@ export class Run {
       try {
         outcome = await Promise.race([
           waitReady(probe, {
+            ...localProbes,
             ports: this.ports,
             signal: abort.signal,
             waitForLine: (pattern, signal) =>
@@ -622,7 +588,7 @@ export class Run {
       await writeInside(this.dir!, file, content, { replace: true });
     }
     this.#checkStopping();
-    const env = this.#env(Object.assign({}, ...this.sandbox.manifest.processes.map((p) => p.env)));
+    const env = this.#env(checkEnv(this.sandbox.manifest.processes, this.ports));
     const child = this.#spawn(step.check.command, env);
     if (child.pid !== undefined) this.#checkGroups.add(child.pid);
     const exited = this.#exited(child);
@@ -653,12 +619,8 @@ export class Run {
       this.#checkGroups.delete(child.pid);
     }
     await Promise.race([Promise.all(closed), sleep(1000)]);
-    const text = output.toString();
-    if (timedOut) return { ok: false, reason: `the check took longer than ${step.check.timeoutMs / 1000} s`, output: text };
-    if (info.error) return { ok: false, reason: `the check could not start: ${describeSpawnError(info.error, step.check)}`, output: text };
-    const ok = info.code === 0;
-    const reason = lastNonEmptyLine(output.raw) || (ok ? 'the check passed' : `the check ${describeExit(info)}`);
-    return { ok, reason, output: text };
+    const verdict = checkVerdict({ exit: info, output: output.raw, timedOut, timeoutMs: step.check.timeoutMs, command: step.check.command });
+    return { ...verdict, output: output.toString() };
   }
 
   /** Every second: count the run's processes, adopt escaped groups, forget empty ones. */

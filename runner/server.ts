@@ -6,16 +6,15 @@ import type { Duplex } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SandboxError, listSandboxes, loadSandbox, type LoadedSandbox } from '../sandboxes/load.ts';
-import { ClientMessage, type ServerMessage } from './protocol.ts';
+import { API_PATH, ClientMessage, HEALTH_PATH, type ServerMessage } from '../engine/contract.ts';
 import { authorize, missingTokenPage, newToken, originAllowed, wrongTokenPage } from './auth.ts';
 import { isolationHeaders, messagePage, refuseUpgrade, sendHtml, sendJson, setIsolationHeaders } from './http.ts';
-import { checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from './limits.ts';
+import { checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
 import { PREVIEW_PREFIX, proxyHttp, proxyUpgrade, type PreviewTarget } from './proxy.ts';
 import { Run, RunError, projectRoot } from './run.ts';
 import { createStaticSite } from './static.ts';
 
-export const API_PATH = '/api/runner';
-export const HEALTH_PATH = '/api/runner/health';
+export { API_PATH, HEALTH_PATH };
 export const PROTOCOL_VERSION = 1;
 export const MAX_PAYLOAD = 4 * 1024 * 1024;
 /** Output waiting to be sent to one page beyond which more output is dropped. */

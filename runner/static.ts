@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
+import { TOKEN_META } from '../engine/contract.ts';
 import { escapeHtml, isolationHeaders, messagePage, sendHtml } from './http.ts';
 
 export const contentTypes: Readonly<Record<string, string>> = {
@@ -48,7 +49,7 @@ export function contentType(path: string): string {
 
 /** `<meta name="hotpot-runner-token">` right after `<head>` (or at the very start if there is no head). */
 export function embedToken(html: string, token: string): string {
-  const meta = `<meta name="hotpot-runner-token" content="${escapeHtml(token)}">`;
+  const meta = `<meta name="${TOKEN_META}" content="${escapeHtml(token)}">`;
   const head = /<head(?:\s[^>]*)?>/i.exec(html);
   if (!head) return meta + html;
   const at = head.index + head[0].length;

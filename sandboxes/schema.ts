@@ -1,20 +1,18 @@
 // The sandbox manifest: one schema, used to validate every sandboxes/*/manifest.json
 // at build time and in both runtimes, and as the TypeScript type of a manifest.
 import { z } from 'zod';
+import { pathProblem } from '../engine/paths.ts';
+import { withPorts } from '../engine/ports.ts';
+
+export { withPorts };
 
 const slug = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lowercase words joined by "-"');
 
-/** A path inside the sandbox: relative, forward slashes, no "..", ".", empty segments or node_modules. */
-export const SandboxPath = z
-  .string()
-  .min(1)
-  .max(200)
-  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p), 'must be relative to the sandbox')
-  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
-  .refine((p) => p.split('/').every((part) => part !== '' && part !== '.'), 'must not contain empty or "." segments')
-  .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), 'must not contain control characters')
-  .refine((p) => !p.includes('\\'), 'use "/" as the separator')
-  .refine((p) => !p.split('/').includes('node_modules'), 'node_modules is provided by the runtime');
+/** A path inside the sandbox, by the same rules every runtime applies to the reader's files. */
+export const SandboxPath = z.string().superRefine((p, ctx) => {
+  const problem = pathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /**
  * A command as an argument vector, never a shell line: no quoting rules to get wrong, and the
@@ -132,15 +130,6 @@ export type SandboxManifest = z.infer<typeof SandboxManifest>;
 /** Files of a sandbox as the reader sees and edits them: path -> UTF-8 text. */
 export const FileMap = z.record(SandboxPath, z.string());
 export type FileMap = z.infer<typeof FileMap>;
-
-/** Substitutes ${port:NAME} with the allocated port numbers. */
-export function withPorts(text: string, ports: Record<string, number>): string {
-  return text.replace(/\$\{port:([^}]*)\}/g, (whole, name: string) => {
-    const port = ports[name];
-    if (port === undefined) throw new Error(`${whole} names an undeclared port`);
-    return String(port);
-  });
-}
 
 /** "processes.1.ready.port: unknown port …" — the field named, for build errors. */
 export function describeIssues(error: z.ZodError): string {

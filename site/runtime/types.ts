@@ -1,7 +1,9 @@
 // The one interface the workbench talks to. Two implementations: WebContainer (in the
 // browser) and the local runner (real processes on the reader's machine, over a WebSocket).
 import type { FileMap, SandboxManifest } from '../../sandboxes/schema.ts';
-import type { ProcessState } from '../../runner/protocol.ts';
+import type { ProcessState, RunState } from '../../engine/contract.ts';
+
+export type { RunState };
 
 export type RuntimeKind = 'webcontainer' | 'local';
 
@@ -12,7 +14,6 @@ export type BootState =
   | { state: 'ready'; kind: RuntimeKind; reason: string }
   | { state: 'unavailable'; reason: string };
 
-export type RunState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 export interface CheckResult {
   ok: boolean;

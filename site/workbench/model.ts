@@ -2,7 +2,7 @@
 // signals; every action here settles (resolves or shows the reader an error).
 import { batch, computed, signal } from '@preact/signals';
 import type { FileMap, SandboxManifest } from '../../sandboxes/schema.ts';
-import type { ProcessState } from '../../runner/protocol.ts';
+import type { ProcessState } from '../../engine/contract.ts';
 import type { CheckResult, RunHandle, RunState, SandboxRuntime } from '../runtime/types.ts';
 import { storage } from './storage.ts';
 

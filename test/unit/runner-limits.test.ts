@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { KiB, MiB, OutputLimiter, checkFiles, defaultLimits, formatBytes, limitFlags, limitMessages, limitsFromFlags, resolveLimits } from '../../runner/limits.ts';
+import { KiB, MiB, OutputLimiter, checkFiles, defaultLimits, formatBytes, limitFlags, limitMessages, limitsFromFlags, resolveLimits } from '../../engine/limits.ts';
 
 describe('defaults', () => {
   test('are the documented ones', () => {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { loadSandbox, type LoadedSandbox } from '../../sandboxes/load.ts';
-import type { ServerMessage } from '../../runner/protocol.ts';
+import type { ServerMessage } from '../../engine/contract.ts';
 import { Run, RunError } from '../../runner/run.ts';
-import type { Limits } from '../../runner/limits.ts';
+import type { Limits } from '../../engine/limits.ts';
 import { fixtureSandboxes, isAlive, waitUntil } from '../fixtures/runner-client.ts';
 
 type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { loadSandbox } from '../../sandboxes/load.ts';
 import type { FileMap } from '../../sandboxes/schema.ts';
-import type { ServerMessage } from '../../runner/protocol.ts';
+import type { ServerMessage } from '../../engine/contract.ts';
 import { createRunnerServer, type RunnerServer } from '../../runner/server.ts';
 import { Client, cwdOf, fixtureDist, fixtureSandboxes, isAlive, upgradeStatus, waitUntil } from '../fixtures/runner-client.ts';
 

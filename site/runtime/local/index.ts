@@ -1,11 +1,11 @@
 // The local runner adapter: the sandbox runs as real processes on the reader's machine,
 // driven over one WebSocket to the server that `npm start` runs and that served this page.
-import { ServerMessage, type ClientMessage } from '../../../runner/protocol.ts';
+import { API_PATH, HEALTH_PATH, ServerMessage, TOKEN_HEADER, TOKEN_META, type ClientMessage } from '../../../engine/contract.ts';
 import type { CheckResult, RunEvents, RunHandle, RunRequest, SandboxRuntime } from '../types.ts';
 
 /** The per-start token the runner embeds in every page it serves. */
 export function runnerToken(): string | null {
-  return document.querySelector<HTMLMetaElement>('meta[name="hotpot-runner-token"]')?.content ?? null;
+  return document.querySelector<HTMLMetaElement>(`meta[name="${TOKEN_META}"]`)?.content ?? null;
 }
 
 /** A runtime if a local runner served this page and answers, otherwise null. */
@@ -13,7 +13,7 @@ export async function connectLocal(timeoutMs = 10_000): Promise<SandboxRuntime |
   const token = runnerToken();
   if (!token) return null;
   try {
-    const res = await fetch('/api/runner/health', { headers: { 'X-Hotpot-Token': token }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(HEALTH_PATH, { headers: { [TOKEN_HEADER]: token }, signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return null;
     const body = (await res.json()) as { ok?: boolean };
     return body.ok ? new LocalRuntime(token) : null;
@@ -32,7 +32,7 @@ class LocalRuntime implements SandboxRuntime {
   }
 
   async run(request: RunRequest, events: RunEvents): Promise<RunHandle> {
-    const url = new URL(`/api/runner?token=${encodeURIComponent(this.#token)}`, location.href);
+    const url = new URL(`${API_PATH}?token=${encodeURIComponent(this.#token)}`, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url);
     this.#sockets.add(socket);

@@ -1,7 +1,22 @@
-// Messages between the workbench (browser) and the local runner, over one WebSocket per page
-// at /api/runner. One schema per direction, used to validate and as the types on both sides.
+// The contract between the workbench (browser) and the local runner, in one place: where the
+// API lives, how the token travels, the states a run and its processes go through, and the
+// messages over the one WebSocket per page, one schema per direction, used to validate and as
+// the types on both sides.
 import { z } from 'zod';
 import { FileMap } from '../sandboxes/schema.ts';
+
+/** The WebSocket a page runs its sandbox over. */
+export const API_PATH = '/api/runner';
+/** Answers {ok: true} to a request with the token: a page asks it to learn that a runner serves it. */
+export const HEALTH_PATH = '/api/runner/health';
+/** The meta tag the runner puts in every page it serves, holding the token. */
+export const TOKEN_META = 'hotpot-runner-token';
+/** The header a page sends the token in (or `?token=` on the WebSocket's address). */
+export const TOKEN_HEADER = 'X-Hotpot-Token';
+
+/** A whole run, as the workbench shows it; "idle" before the first Run. */
+export const RunState = z.enum(['idle', 'starting', 'running', 'stopping', 'stopped', 'failed']);
+export type RunState = z.infer<typeof RunState>;
 
 const name = z.string().min(1).max(64);
 
@@ -25,7 +40,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   /** The whole run: "running" once every process is ready. */
   z.object({
     type: z.literal('run'),
-    state: z.enum(['starting', 'running', 'stopping', 'stopped', 'failed']),
+    state: RunState.exclude(['idle']),
     message: z.string().optional(),
   }),
   z.object({

@@ -1,6 +1,12 @@
-// Every limit of the local runner in one place: its default, the CLI flag that overrides it,
+// Every limit of a sandbox run in one place: its default, the CLI flag that overrides it,
 // and the one line the reader sees when a sandbox hits it.
 import { checkPath, findPathConflict } from './paths.ts';
+
+const encoder = new TextEncoder();
+/** A text's size in UTF-8 bytes, in a browser as in Node. */
+export function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}
 
 export interface Limits {
   /** How long one run may last, in milliseconds. */
@@ -120,7 +126,7 @@ export function checkFiles(files: unknown, limits: Limits): FilesProblem | null 
     const bad = checkPath(path);
     if (bad) return { code: 'bad-path', message: bad.message };
     if (typeof content !== 'string') return { code: 'bad-message', message: `files.${JSON.stringify(path)} must be the file's text (a string)` };
-    const bytes = Buffer.byteLength(content, 'utf8');
+    const bytes = utf8Length(content);
     if (bytes > limits.fileBytes) return { code: 'file-too-large', message: limitMessages.fileTooLarge(limits, path, bytes) };
     total += bytes;
   }
