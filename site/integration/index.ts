@@ -1,7 +1,7 @@
 // The Astro integration: everything the site needs from sandboxes/ at build time.
 // - validates every sandbox manifest (a broken one fails the build, file and field named);
 // - prepares the sandbox node_modules (local runs), with the embedded broker bundled to
-//   JavaScript, and its WebContainer snapshot;
+//   JavaScript, and its WebContainer snapshot (and the type-stripping loader's, for Node 20);
 // - bundles the type declarations the editor offers IntelliSense from.
 import type { AstroIntegration } from 'astro';
 import { snapshot } from '@webcontainer/snapshot';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
 import { BROKER_PACKAGE, prepareSandboxModules } from './sandbox-modules.ts';
 import { bundleSandboxTypes } from './sandbox-types.ts';
+import { prepareStripTypes } from './strip-types.ts';
 
 export const GENERATED_URL = '/generated';
 
@@ -36,6 +37,8 @@ export default function hotpot(): AstroIntegration {
         const out = join(fileURLToPath(config.publicDir), 'generated');
         await mkdir(out, { recursive: true });
         await writeFile(join(out, 'sandbox-modules.bin'), await snapshot(join(root, '.hotpot', 'sandbox-modules')));
+        // Fetched only by a WebContainer whose Node.js cannot strip types itself (Node 20).
+        await writeFile(join(out, 'strip-types.bin'), await snapshot(await prepareStripTypes(root, join(root, '.hotpot', 'strip-types'))));
         await writeFile(join(out, 'sandbox-types.json'), JSON.stringify(await bundleSandboxTypes(root)));
         // Check scripts, fetched by the WebContainer runtime (the local runner reads sandboxes/ itself).
         await rm(join(out, 'checks'), { recursive: true, force: true });

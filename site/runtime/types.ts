@@ -26,8 +26,8 @@ export interface RunEvents {
   output(process: string, data: string): void;
   process(process: string, state: ProcessState, detail?: string): void;
   run(state: RunState, message?: string): void;
-  /** A port became reachable; url is what the preview iframe loads. */
-  port(port: string, url: string): void;
+  /** A port became reachable (url: what the preview iframe loads), or went away (null). */
+  port(port: string, url: string | null): void;
   error(message: string): void;
 }
 

@@ -16,7 +16,7 @@ type Pane = 'code' | 'terminal' | 'preview';
 const NARROW = '(max-width: 900px)';
 
 export default function Workbench({ data }: { data: WorkbenchData }) {
-  const model = useMemo(() => new WorkbenchModel(data, () => connectRuntime(data.manifest)), []);
+  const model = useMemo(() => new WorkbenchModel(data, (ask) => connectRuntime(data.manifest, ask)), []);
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');
   const [side, setSide] = useState<'preview' | 'broker'>('preview');
@@ -127,12 +127,23 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             </button>
           </div>
         </div>
-        <p class="hp-status" data-runtime={model.runtimeKind.value}>
-          <span class="hp-runtime" data-testid="runtime-line" title={model.runtimeLine.value}>{model.runtimeLine.value}</span>
+        <div class="hp-status" data-runtime={model.runtimeKind.value}>
+          <span class="hp-runtime" data-testid="runtime-line">{model.runtimeLine.value}</span>
+          {model.runtimeDetail.value && (
+            <details class="hp-runtime-detail">
+              <summary>Why?</summary>
+              <span data-testid="runtime-detail">{model.runtimeDetail.value}</span>
+            </details>
+          )}
+          {model.runtimeAlternative.value && (
+            <button class="hp-link-button" data-testid="switch-runtime" onClick={() => void model.switchRuntime(model.runtimeAlternative.value!)}>
+              {model.runtimeAlternative.value === 'webcontainer' ? 'Run in this browser' : 'Run on this machine'}
+            </button>
+          )}
           <span class="hp-run-state" role="status">
             {runState === 'idle' ? '' : `Sandbox ${runState}`}
           </span>
-        </p>
+        </div>
         {runState === 'failed' && model.runMessage.value && (
           <p class="hp-errors" role="alert" data-testid="run-failure">
             The sandbox stopped: {model.runMessage.value}

@@ -1,9 +1,25 @@
 // Chooses and connects the runtime for this page; adapters load only when needed.
 import type { SandboxManifest } from '../../sandboxes/schema.ts';
-import { WEBCONTAINER_FAILED_KEY, choose, preferenceFrom, webContainerBlocker } from '../runtime/select.ts';
+import { runnerToken } from '../runtime/local/token.ts';
+import { WEBCONTAINER_FAILED_KEY, alternative, choose, preferenceFrom, webContainerBlocker, type Choice, type Preference, type Situation } from '../runtime/select.ts';
+import type { RuntimeKind } from '../runtime/types.ts';
 
-export async function connectRuntime(manifest: SandboxManifest) {
-  const { preference, note } = preferenceFrom(location.search);
+export interface Connection extends Choice {
+  /** The other runtime the reader may switch to, where both can run here. */
+  alternative?: RuntimeKind;
+}
+
+export interface ConnectRequest {
+  /** The reader's own choice (a switch in the workbench); otherwise ?runtime= or automatic. */
+  preference?: Preference;
+  /** Boot progress, one plain line at a time ("Starting Node.js in your browser…"). */
+  onProgress?(line: string): void;
+}
+
+export async function connectRuntime(manifest: SandboxManifest, ask: ConnectRequest = {}): Promise<Connection> {
+  const fromUrl = preferenceFrom(location.search);
+  const preference = ask.preference ?? fromUrl.preference;
+  const note = ask.preference ? undefined : fromUrl.note;
   const wc = () => import('../runtime/webcontainer/index.ts');
   let failedAgoMs: number | undefined;
   try {
@@ -12,19 +28,24 @@ export async function connectRuntime(manifest: SandboxManifest) {
   } catch {
     /* no session storage: try WebContainer every time */
   }
-  const choice = await choose(
-    { preference, crossOriginIsolated: globalThis.crossOriginIsolated === true, blocker: webContainerBlocker(manifest), failedAgoMs },
-    {
-      webcontainer: async (timeoutMs) => (await wc()).connectWebContainer(timeoutMs),
-      local: async () => (await import('../runtime/local/index.ts')).connectLocal(),
-      onWebContainerFailure: () => {
-        try {
-          sessionStorage.setItem(WEBCONTAINER_FAILED_KEY, String(Date.now()));
-        } catch {
-          /* not kept: the next page load tries again */
-        }
-      },
+  const situation: Situation = {
+    preference,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    localRunner: runnerToken() !== null,
+    blocker: webContainerBlocker(manifest),
+    failedAgoMs,
+  };
+  const choice = await choose(situation, {
+    webcontainer: async (timeoutMs) => (await wc()).connectWebContainer({ timeoutMs, onProgress: ask.onProgress, consent: ask.preference === 'webcontainer' }),
+    local: async () => (await import('../runtime/local/index.ts')).connectLocal(),
+    onWebContainerFailure: () => {
+      try {
+        sessionStorage.setItem(WEBCONTAINER_FAILED_KEY, String(Date.now()));
+      } catch {
+        /* not kept: the next page load tries again */
+      }
     },
-  );
-  return note ? { ...choice, reason: `${note} ${choice.reason}` } : choice;
+  });
+  const result: Connection = { ...choice, alternative: alternative(choice.runtime?.kind ?? null, situation) };
+  return note ? { ...result, reason: `${note} ${result.reason}` } : result;
 }

@@ -3,7 +3,8 @@
 import { batch, computed, signal } from '@preact/signals';
 import type { FileMap, SandboxManifest } from '../../sandboxes/schema.ts';
 import type { ProcessState } from '../../engine/contract.ts';
-import type { CheckResult, RunHandle, RunState, SandboxRuntime } from '../runtime/types.ts';
+import type { CheckResult, RunHandle, RunState, RuntimeKind, SandboxRuntime } from '../runtime/types.ts';
+import type { Connection, ConnectRequest } from './connect.ts';
 import { storage } from './storage.ts';
 
 export interface StepData {
@@ -39,6 +40,10 @@ export class WorkbenchModel {
   readonly engaged = signal(false);
   readonly runtimeLine = signal('The sandbox runtime is chosen when you start working in the workbench.');
   readonly runtimeKind = signal<'webcontainer' | 'local' | 'none' | 'pending'>('pending');
+  /** Why this runtime, and what else was tried: shown on demand, not in the line. */
+  readonly runtimeDetail = signal('');
+  /** The other runtime the reader may switch to, where both can run here. */
+  readonly runtimeAlternative = signal<RuntimeKind | undefined>(undefined);
   readonly runState = signal<RunState>('idle');
   readonly runMessage = signal('');
   readonly processes = signal<Record<string, ProcessView>>({});
@@ -69,14 +74,18 @@ export class WorkbenchModel {
   #checkSerial = 0;
   /** What the current run started with, so Check knows whether the sandbox has the reader's files. */
   #runWith: { files: FileMap; step: string } | null = null;
-  #connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>;
+  #connect: (ask: ConnectRequest) => Promise<Connection>;
+  /** The reader's own choice of runtime, once they switched. */
+  #preference: RuntimeKind | undefined;
+  /** Bumped by every connection attempt: progress and results of an older one are ignored. */
+  #runtimeSerial = 0;
 
   #pageUrl(page: { port: string; path: string } | undefined): string {
     const base = page && this.portUrls.value[page.port];
     return base ? new URL(base.replace(/\/?$/, '/') + page.path.replace(/^\//, ''), location.href).href : '';
   }
 
-  constructor(data: WorkbenchData, connect: () => Promise<{ runtime: SandboxRuntime | null; reason: string }>) {
+  constructor(data: WorkbenchData, connect: (ask: ConnectRequest) => Promise<Connection>) {
     this.data = data;
     this.#connect = connect;
     this.#loadStep(0, false);
@@ -174,15 +183,47 @@ export class WorkbenchModel {
 
   runtime(): Promise<SandboxRuntime | null> {
     this.#runtime ??= (async () => {
-      this.runtimeLine.value = 'Choosing a runtime…';
-      const { runtime, reason } = await this.#connect();
+      this.runtimeLine.value = 'Choosing where to run…';
+      const serial = ++this.#runtimeSerial;
+      const { runtime, line, reason, alternative } = await this.#connect({
+        preference: this.#preference,
+        onProgress: (progress) => {
+          if (serial === this.#runtimeSerial) this.runtimeLine.value = progress;
+        },
+      });
+      if (serial !== this.#runtimeSerial) {
+        runtime?.dispose(); // the reader switched meanwhile
+        return null;
+      }
       batch(() => {
-        this.runtimeLine.value = reason;
+        this.runtimeLine.value = line;
+        this.runtimeDetail.value = reason;
         this.runtimeKind.value = runtime ? runtime.kind : 'none';
+        this.runtimeAlternative.value = alternative;
       });
       return runtime;
     })();
     return this.#runtime;
+  }
+
+  /** Runs the sandbox on the other runtime from now on: the current run stops, and Run starts it there. */
+  async switchRuntime(kind: RuntimeKind): Promise<void> {
+    const wasRunning = this.running.value;
+    this.#runSerial++;
+    await this.#stopHandle();
+    const old = this.#runtime;
+    this.#runtime = null;
+    void old?.then((r) => r?.dispose());
+    this.#preference = kind;
+    this.#runtimeSerial++;
+    batch(() => {
+      this.runState.value = wasRunning ? 'stopped' : this.runState.value;
+      this.portUrls.value = {};
+      this.runtimeKind.value = 'pending';
+      this.runtimeAlternative.value = undefined;
+    });
+    if (wasRunning) await this.run();
+    else await this.runtime();
   }
 
   #error(message: string): void {
@@ -236,7 +277,9 @@ export class WorkbenchModel {
         },
         port: (port, url) => {
           if (!current()) return;
-          this.portUrls.value = { ...this.portUrls.value, [port]: new URL(url, location.href).href };
+          const { [port]: _gone, ...others } = this.portUrls.value;
+          // A closed port takes its preview away instead of leaving a dead address.
+          this.portUrls.value = url === null ? others : { ...others, [port]: new URL(url, location.href).href };
         },
         error: (message) => current() && this.#error(message),
       });

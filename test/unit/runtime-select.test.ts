@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choose, plan, preferenceFrom, webContainerBlocker, withTimeout, type Situation } from '../../site/runtime/select.ts';
+import { alternative, choose, plan, preferenceFrom, webContainerBlocker, withTimeout, type Situation } from '../../site/runtime/select.ts';
 import type { SandboxRuntime } from '../../site/runtime/types.ts';
 import { SandboxManifest } from '../../sandboxes/schema.ts';
 import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
@@ -20,12 +20,41 @@ test('?runtime= is read, and a wrong value is said, not ignored', () => {
 test('plans: WebContainer first only where it can start', () => {
   assert.deepEqual(plan(base).map((p) => p.kind), ['webcontainer', 'local']);
   assert.deepEqual(plan({ ...base, crossOriginIsolated: false }).map((p) => p.kind), ['local']);
-  assert.match(plan({ ...base, crossOriginIsolated: false })[0]!.reason, /not cross-origin isolated/);
+  assert.match(plan({ ...base, crossOriginIsolated: false })[0]!.why, /not cross-origin isolated/);
   assert.deepEqual(plan({ ...base, preference: 'local' }).map((p) => p.kind), ['local']);
   assert.deepEqual(plan({ ...base, preference: 'webcontainer' }).map((p) => p.kind), ['webcontainer', 'local']);
-  assert.match(plan({ ...base, blocker: 'this sandbox starts redis-server' })[0]!.reason, /redis-server/);
-  assert.match(plan({ ...base, failedAgoMs: 120_000 })[0]!.reason, /failed to start 2 min ago/);
+  assert.match(plan({ ...base, blocker: 'this sandbox starts redis-server' })[0]!.why, /redis-server/);
+  assert.match(plan({ ...base, failedAgoMs: 120_000 })[0]!.why, /failed to start 2 min ago/);
   assert.deepEqual(plan({ ...base, failedAgoMs: 60 * 60_000 }).map((p) => p.kind), ['webcontainer', 'local']);
+});
+
+test('a page served by a local runner runs there first: no boot to wait for, WebContainer only if the runner does not answer', () => {
+  const served = { ...base, localRunner: true };
+  assert.deepEqual(plan(served).map((p) => p.kind), ['local', 'webcontainer']);
+  assert.match(plan(served)[0]!.why, /served by npm start/);
+  assert.equal(plan(served)[0]!.line, 'Running on this machine');
+  // Not isolated, or a sandbox WebContainer cannot run: the runner alone.
+  assert.deepEqual(plan({ ...served, crossOriginIsolated: false }).map((p) => p.kind), ['local']);
+  assert.deepEqual(plan({ ...served, blocker: 'starts redis-server' }).map((p) => p.kind), ['local']);
+  // ?runtime= still decides.
+  assert.deepEqual(plan({ ...served, preference: 'webcontainer' }).map((p) => p.kind), ['webcontainer', 'local']);
+  // A static host: WebContainer first.
+  assert.deepEqual(plan({ ...base, localRunner: false }).map((p) => p.kind), ['webcontainer', 'local']);
+});
+
+test('the other runtime is offered only where it can run', () => {
+  assert.equal(alternative('local', { ...base, localRunner: true }), 'webcontainer');
+  assert.equal(alternative('local', { ...base, localRunner: true, crossOriginIsolated: false }), undefined);
+  assert.equal(alternative('local', { ...base, localRunner: true, blocker: 'native' }), undefined);
+  assert.equal(alternative('webcontainer', { ...base, localRunner: true }), 'local');
+  assert.equal(alternative('webcontainer', { ...base, localRunner: false }), undefined);
+  assert.equal(alternative(null, { ...base, localRunner: false }), 'webcontainer');
+});
+
+test('a local runner that does not answer hands over to WebContainer, and the line says so in plain words', async () => {
+  const choice = await choose({ ...base, localRunner: true }, { webcontainer: async () => fake('webcontainer'), local: async () => null });
+  assert.equal(choice.runtime?.kind, 'webcontainer');
+  assert.equal(choice.line, 'Running in this browser (the local runner did not answer)');
 });
 
 test('a WebContainer boot that never settles falls back to the local runner, and says why', async () => {
@@ -37,6 +66,7 @@ test('a WebContainer boot that never settles falls back to the local runner, and
     50,
   );
   assert.equal(choice.runtime?.kind, 'local');
+  assert.equal(choice.line, 'Running on this machine (the in-browser runtime did not start)');
   assert.match(choice.reason, /Local runner .*WebContainer did not start.*did not finish within 0 s/);
   assert.equal(failures.length, 1);
 });
@@ -44,7 +74,8 @@ test('a WebContainer boot that never settles falls back to the local runner, and
 test('with neither runtime, the reader is told how to run it locally', async () => {
   const choice = await choose({ ...base, crossOriginIsolated: false }, { webcontainer: async () => fake('webcontainer'), local: async () => null });
   assert.equal(choice.runtime, null);
-  assert.match(choice.reason, /npm install && npm start/);
+  assert.match(choice.line, /npm install && npm start/);
+  assert.match(choice.reason, /no local runner answers/);
 });
 
 test('WebContainer is chosen when it boots', async () => {

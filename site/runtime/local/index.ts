@@ -1,12 +1,10 @@
 // The local runner adapter: the sandbox runs as real processes on the reader's machine,
 // driven over one WebSocket to the server that `npm start` runs and that served this page.
-import { API_PATH, HEALTH_PATH, ServerMessage, TOKEN_HEADER, TOKEN_META, type ClientMessage } from '../../../engine/contract.ts';
-import type { CheckResult, RunEvents, RunHandle, RunRequest, SandboxRuntime } from '../types.ts';
+import { API_PATH, HEALTH_PATH, ServerMessage, TOKEN_HEADER, type ClientMessage } from '../../../engine/contract.ts';
+import { runnerToken } from './token.ts';
 
-/** The per-start token the runner embeds in every page it serves. */
-export function runnerToken(): string | null {
-  return document.querySelector<HTMLMetaElement>(`meta[name="${TOKEN_META}"]`)?.content ?? null;
-}
+export { runnerToken };
+import type { CheckResult, RunEvents, RunHandle, RunRequest, SandboxRuntime } from '../types.ts';
 
 /** A runtime if a local runner served this page and answers, otherwise null. */
 export async function connectLocal(timeoutMs = 10_000): Promise<SandboxRuntime | null> {
@@ -16,23 +14,26 @@ export async function connectLocal(timeoutMs = 10_000): Promise<SandboxRuntime |
     const res = await fetch(HEALTH_PATH, { headers: { [TOKEN_HEADER]: token }, signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return null;
     const body = (await res.json()) as { ok?: boolean };
-    return body.ok ? new LocalRuntime(token) : null;
+    return body.ok ? new LocalRuntime(token, location.href) : null;
   } catch {
     return null;
   }
 }
 
-class LocalRuntime implements SandboxRuntime {
+/** The runtime over one runner: `base` is any address the runner serves (the page's own). */
+export class LocalRuntime implements SandboxRuntime {
   readonly kind = 'local' as const;
   readonly reason = 'local runner';
   #token: string;
+  #base: string;
   #sockets = new Set<WebSocket>();
-  constructor(token: string) {
+  constructor(token: string, base: string) {
     this.#token = token;
+    this.#base = base;
   }
 
   async run(request: RunRequest, events: RunEvents): Promise<RunHandle> {
-    const url = new URL(`${API_PATH}?token=${encodeURIComponent(this.#token)}`, location.href);
+    const url = new URL(`${API_PATH}?token=${encodeURIComponent(this.#token)}`, this.#base);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url);
     this.#sockets.add(socket);
