@@ -50,10 +50,19 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
 
   test('every response is cross-origin isolated, so the page can host a WebContainer', async () => {
     const { context, page } = await openCourse(shared.browser, shared.course);
-    const response = await page.goto(`${shared.course.origin}${LESSON}`);
-    const headers = response!.headers();
-    assert.equal(headers['cross-origin-opener-policy'], 'same-origin');
-    assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');
+    const responses: { url: string; headers: Record<string, string> }[] = [];
+    page.on('response', (r) => responses.push({ url: r.url(), headers: r.headers() }));
+    await page.goto(`${shared.course.origin}${LESSON}`, { waitUntil: 'networkidle' });
+    // What a WebContainer boot fetches from this site too: the dependency snapshot and a check file.
+    for (const path of ['/generated/sandbox-modules.bin', '/generated/strip-types.bin', '/generated/checks/async-tasks/checks/lib.ts'])
+      await page.evaluate(async (p) => void (await fetch(p)).arrayBuffer(), path);
+    const own = responses.filter((r) => r.url.startsWith(shared.course.origin));
+    assert.ok(own.length >= 8, `the page, its scripts and styles, and the generated files: ${own.length} responses`);
+    for (const { url, headers } of own) {
+      assert.equal(headers['cross-origin-opener-policy'], 'same-origin', url);
+      assert.equal(headers['cross-origin-embedder-policy'], 'require-corp', url);
+      assert.equal(headers['cross-origin-resource-policy'], 'same-origin', url);
+    }
     assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
     await context.close();
   });

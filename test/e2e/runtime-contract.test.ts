@@ -256,7 +256,7 @@ for (const kind of kinds) {
       await handle.stop();
       ({ handle, events } = await start(s, 0, { ...s.steps[0]!.files, 'mode.txt': 'stuck' }));
       await events.ended();
-      assert.match(events.runs.at(-1)!.message!, /"app" was not ready after 1\.5 s: it waited for HTTP GET \/ on port "app" to answer\./);
+      assert.match(events.runs.at(-1)!.message!, /"app" was not ready after 6 s: it waited for HTTP GET \/ on port "app" to answer\./);
       await handle.stop();
       await sleep(500);
       assert.equal(s.alive(), 0, 'the stuck process was ended');

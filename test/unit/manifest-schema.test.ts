@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SandboxManifest, SandboxPath, describeIssues, withPorts } from '../../sandboxes/schema.ts';
 import { listSandboxes, loadSandbox, sandboxesDir } from '../../sandboxes/load.ts';
-import { validateSandboxes } from '../../site/integration/index.ts';
+import hotpot, { validateSandboxes } from '../../site/integration/index.ts';
 
 const good = {
   id: 'demo',
@@ -71,7 +72,7 @@ test('every sandbox in the repository loads, and each step has files and a solut
   }
 });
 
-test('the build fails on a broken manifest, naming the file and the field', async () => {
+test("the site build's first step refuses a broken manifest, naming the file and the field", async () => {
   const root = await mkdtemp(join(tmpdir(), 'hotpot-manifest-'));
   try {
     const id = (await listSandboxes())[0]!;
@@ -80,12 +81,22 @@ test('the build fails on a broken manifest, naming the file and the field', asyn
     const manifest = JSON.parse(await readFile(file, 'utf8'));
     manifest.processes[0].ready = { type: 'port', port: 'missing' };
     await writeFile(file, JSON.stringify(manifest));
-    await assert.rejects(validateSandboxes(root), (e: Error) => {
+    // The hook Astro calls first in every build (astro.config.mjs registers it), as Astro calls it.
+    const setup = hotpot().hooks['astro:config:setup']!;
+    const logged: string[] = [];
+    const build = () =>
+      (setup as (o: unknown) => Promise<void>)({
+        config: { root: pathToFileURL(`${root}/`), publicDir: pathToFileURL(join(root, 'public/')) },
+        logger: { info: (m: string) => logged.push(m), warn: () => {}, error: () => {} },
+      });
+    await assert.rejects(build(), (e: Error) => {
       assert.match(e.message, new RegExp(`sandboxes/${id}/manifest\\.json`));
       assert.match(e.message, /processes\.0\.ready\.port: unknown port "missing"/);
       return true;
     });
+    assert.deepEqual(logged, [], 'it stopped before doing anything else');
     await writeFile(file, '{ not json');
+    await assert.rejects(build(), /manifest\.json: .*JSON/);
     await assert.rejects(validateSandboxes(root), /manifest\.json: .*JSON/);
   } finally {
     await rm(root, { recursive: true, force: true });

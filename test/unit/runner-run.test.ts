@@ -58,7 +58,7 @@ describe('a run that fails to start', () => {
   test('a process that never gets ready fails the run after readyTimeoutMs and is killed', async () => {
     const { run, messages, started } = start('stuck');
     await assert.rejects(started, RunError);
-    assert.equal(lastRun(messages)!.message, '"app" was not ready after 1.5 s: it waited for HTTP GET / on port "app" to answer.');
+    assert.equal(lastRun(messages)!.message, '"app" was not ready after 6 s: it waited for HTTP GET / on port "app" to answer.');
     const pid = run.processes()[0]!.pid!;
     await waitUntil(() => !isAlive(pid), 'the stuck process to be gone');
     assert.equal(existsSync(run.dir!), false);
@@ -106,10 +106,10 @@ describe('limits, hit for real', () => {
   });
 
   test('the run time limit stops the run with a message', async () => {
-    const { run, messages, started } = start('ok', { runMs: 1000 });
+    const { run, messages, started } = start('ok', { runMs: 4000 }); // long enough to start on a loaded machine
     await started;
     await waitUntil(() => lastRun(messages)?.state === 'stopped', 'the time limit to stop the run', 20_000);
-    assert.equal(lastRun(messages)!.message, 'This run reached the time limit of 1 second and was stopped. Press Run to start it again.');
+    assert.equal(lastRun(messages)!.message, 'This run reached the time limit of 4 seconds and was stopped. Press Run to start it again.');
     assert.ok(messages.some((m) => m.type === 'error' && m.code === 'time-limit'));
     assert.equal(existsSync(run.dir!), false);
   });
