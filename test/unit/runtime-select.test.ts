@@ -105,3 +105,13 @@ test('every course sandbox is pure Node (its broker included), so automatic sele
   const broker = manifest.processes.find((p) => p.role === 'broker');
   assert.deepEqual(broker?.command.slice(0, 2), ['node', 'node_modules/hotpot-broker/cli.js'], 'the broker is the embedded one, run by node');
 });
+
+test("every sandbox asks a WebContainer for Node 22 the way StackBlitz reads it: an exact version, not a range", async () => {
+  const { CONTAINER_NODE } = await import('../../site/runtime/webcontainer/index.ts');
+  for (const id of await listSandboxes()) {
+    const { steps } = await loadSandbox(id);
+    const pkg = JSON.parse(steps[0]!.files['package.json'] ?? '{}') as { engines?: { node?: string } };
+    assert.match(pkg.engines?.node ?? '(none)', /^22\.\d+\.\d+$/, `${id}/files/package.json engines.node`);
+    assert.equal(`v${pkg.engines!.node}`, CONTAINER_NODE, `${id}: the same version the adapter's .nvmrc names`);
+  }
+});
