@@ -2,6 +2,8 @@
 // answers a real GET below 500, or it prints a matching line. Each probe retries until
 // aborted. The rules live here; each runtime supplies how to knock on a port and how to GET.
 import type { ReadinessProbe } from '../sandboxes/schema.ts';
+import { describeExit, type ExitInfo } from './outcomes.ts';
+import { LineSplitter } from './text.ts';
 
 const RETRY_MS = 100;
 
@@ -67,4 +69,62 @@ export async function waitReady(probe: ReadinessProbe, ctx: ProbeContext): Promi
     }
     await sleep(RETRY_MS, signal);
   }
+}
+
+/** Waits for lines matching a pattern in a process's output, for "log" probes. */
+export class LineWatch {
+  #lines = new LineSplitter();
+  #waiters = new Set<{ pattern: RegExp; resolve(): void }>();
+  /** Feeds output; resolves every waiter whose pattern a complete or pending line matches. */
+  feed(text: string): void {
+    if (this.#waiters.size === 0) return;
+    this.#lines.feed(text, (line) => {
+      for (const w of [...this.#waiters]) if (w.pattern.test(line)) (this.#waiters.delete(w), w.resolve());
+    });
+  }
+  wait(pattern: RegExp, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { pattern, resolve };
+      this.#waiters.add(waiter);
+      signal.addEventListener('abort', () => (this.#waiters.delete(waiter), reject(signal.reason)), { once: true });
+    });
+  }
+  /** A new launch: no partial line, no waiter of the last one. */
+  reset(): void {
+    this.#lines.reset();
+    this.#waiters.clear();
+  }
+}
+
+export type ReadyOutcome = 'ready' | 'exited' | 'timeout' | 'aborted' | Error;
+
+/**
+ * A launched process's readiness: its probe, raced against its exit and its time limit.
+ * `abort` ends the wait early (a kill, a stop); it is aborted once the race is over.
+ */
+export async function raceReady(
+  probe: ReadinessProbe,
+  ctx: Omit<ProbeContext, 'signal' | 'waitForLine'>,
+  o: { abort: AbortController; lines: LineWatch; exited: Promise<unknown>; timeoutMs: number },
+): Promise<ReadyOutcome> {
+  const { signal } = o.abort;
+  const timer = setTimeout(() => o.abort.abort(new Error('timeout')), o.timeoutMs);
+  try {
+    return await Promise.race([
+      waitReady(probe, { ...ctx, signal, waitForLine: (pattern, s) => o.lines.wait(pattern, s) }).then(() => 'ready' as const),
+      o.exited.then(() => 'exited' as const),
+    ]);
+  } catch (e) {
+    return signal.aborted ? ((signal.reason as Error)?.message === 'timeout' ? 'timeout' : 'aborted') : (e as Error);
+  } finally {
+    clearTimeout(timer);
+    if (!signal.aborted) o.abort.abort(new Error('done'));
+  }
+}
+
+/** Why a process is not ready, in one sentence for the reader. */
+export function notReadyReason(name: string, probe: ReadinessProbe, outcome: Exclude<ReadyOutcome, 'ready'>, timeoutMs: number, exit: () => Promise<ExitInfo>): Promise<string> | string {
+  if (outcome === 'timeout') return `"${name}" was not ready after ${timeoutMs / 1000} s: it waited for ${describeProbe(probe)}.`;
+  if (outcome === 'exited' || outcome === 'aborted') return exit().then((info) => `"${name}" ${describeExit(info)} before it was ready (it waited for ${describeProbe(probe)}).`);
+  return `"${name}": ${outcome.message}`;
 }

@@ -17,8 +17,8 @@ import { OutputLimiter, checkFiles, limitMessages, resolveLimits, type Limits } 
 import { nodeArgs } from '../engine/node.ts';
 import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '../engine/outcomes.ts';
 import { checkEnv, portOwners, withPorts } from '../engine/ports.ts';
-import { describeProbe, waitReady } from '../engine/probes.ts';
-import { LineSplitter, TailBuffer } from '../engine/text.ts';
+import { LineWatch, notReadyReason, raceReady, type ReadyOutcome } from '../engine/probes.ts';
+import { TailBuffer } from '../engine/text.ts';
 import { writeInside } from './paths.ts';
 import { localProbes } from './probes.ts';
 import { anyAlive, killTreeSync, listProcesses, listProcessesSync, signalGroup, treeMembers } from './proctree.ts';
@@ -94,8 +94,7 @@ interface ManagedProcess {
   replaced: boolean;
   limiter: OutputLimiter;
   dropTimer: NodeJS.Timeout | null;
-  lines: LineSplitter;
-  lineWaiters: Set<{ pattern: RegExp; resolve(): void }>;
+  lines: LineWatch;
   probeAbort: AbortController | null;
   ports: string[];
 }
@@ -211,8 +210,7 @@ export class Run {
       replaced: spec.role === 'broker' && this.redisUrl !== undefined,
       limiter: new OutputLimiter(this.limits.outputBytesPerSecond),
       dropTimer: null,
-      lines: new LineSplitter(),
-      lineWaiters: new Set(),
+      lines: new LineWatch(),
       probeAbort: null,
       ports: owners.get(spec.name) ?? [],
     }));
@@ -366,7 +364,7 @@ export class Run {
       const decoder = new TextDecoder('utf-8');
       stream.on('data', (chunk: Buffer) => {
         const text = decoder.decode(chunk, { stream: true });
-        if (generation === p.generation) this.#feedLines(p, text);
+        if (generation === p.generation) p.lines.feed(text);
         const { pass, report } = p.limiter.take(chunk.length, Date.now());
         if (report) this.#output(p, limitMessages.outputDropped(this.limits, report));
         if (pass) this.#output(p, text);
@@ -386,13 +384,6 @@ export class Run {
       else if (p.limiter.dropping) this.#scheduleDropReport(p);
     }, p.limiter.remaining(Date.now()) + 10);
     p.dropTimer.unref();
-  }
-
-  #feedLines(p: ManagedProcess, text: string): void {
-    if (p.lineWaiters.size === 0) return;
-    p.lines.feed(text, (line) => {
-      for (const w of [...p.lineWaiters]) if (w.pattern.test(line)) (p.lineWaiters.delete(w), w.resolve());
-    });
   }
 
   /**
@@ -444,41 +435,20 @@ export class Run {
       p.probeAbort = abort;
       const onRunAbort = () => abort.abort(this.#abort.signal.reason);
       this.#abort.signal.addEventListener('abort', onRunAbort, { once: true });
-      const timer = setTimeout(() => abort.abort(new Error('timeout')), p.spec.readyTimeoutMs);
-      let outcome: 'ready' | 'exited' | 'timeout' | 'aborted' | Error;
+      let outcome: ReadyOutcome;
       try {
-        outcome = await Promise.race([
-          waitReady(probe, {
-            ...localProbes,
-            ports: this.ports,
-            signal: abort.signal,
-            waitForLine: (pattern, signal) =>
-              new Promise<void>((resolve, reject) => {
-                const waiter = { pattern, resolve };
-                p.lineWaiters.add(waiter);
-                signal.addEventListener('abort', () => (p.lineWaiters.delete(waiter), reject(signal.reason)), { once: true });
-              }),
-            onHost: (port, host) => this.#hosts.set(port, host),
-          }).then(() => 'ready' as const),
-          exited.then(() => 'exited' as const),
-        ]);
-      } catch (e) {
-        outcome = abort.signal.aborted ? ((abort.signal.reason as Error)?.message === 'timeout' ? 'timeout' : 'aborted') : (e as Error);
+        outcome = await raceReady(
+          probe,
+          { ...localProbes, ports: this.ports, onHost: (port, host) => this.#hosts.set(port, host) },
+          { abort, lines: p.lines, exited, timeoutMs: p.spec.readyTimeoutMs },
+        );
       } finally {
-        clearTimeout(timer);
         this.#abort.signal.removeEventListener('abort', onRunAbort);
-        if (!abort.signal.aborted) abort.abort(new Error('done'));
-        p.lineWaiters.clear();
       }
       if (generation !== p.generation) return null; // a newer launch took over; it reports
       if (outcome === 'aborted' && this.#stopping) throw new RunError('stopped', 'the run was stopped');
       if (outcome !== 'ready') {
-        let reason: string;
-        if (outcome === 'timeout') reason = `"${name}" was not ready after ${p.spec.readyTimeoutMs / 1000} s: it waited for ${describeProbe(probe)}.`;
-        else if (outcome === 'exited' || outcome === 'aborted') {
-          const info = await exited;
-          reason = `"${name}" ${describeExit(info)} before it was ready (it waited for ${describeProbe(probe)}).`;
-        } else reason = `"${name}": ${outcome.message}`;
+        const reason = await notReadyReason(name, probe, outcome, p.spec.readyTimeoutMs, () => exited);
         if (child.exitCode === null && child.signalCode === null) {
           // Not ready in time: it does not stay half-started.
           p.failReason = reason;

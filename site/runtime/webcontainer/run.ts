@@ -7,8 +7,8 @@ import { OutputLimiter, checkFiles, limitMessages, resolveLimits, utf8Length, ty
 import { nodeArgs, type NodeTarget } from '../../../engine/node.ts';
 import { checkVerdict, describeExit, type ExitInfo } from '../../../engine/outcomes.ts';
 import { checkEnv, expandProcess, portOwners, withPorts } from '../../../engine/ports.ts';
-import { describeProbe, waitReady } from '../../../engine/probes.ts';
-import { LineSplitter, TailBuffer } from '../../../engine/text.ts';
+import { LineWatch, notReadyReason, raceReady } from '../../../engine/probes.ts';
+import { TailBuffer } from '../../../engine/text.ts';
 import type { CheckResult, RunEvents, RunHandle, RunRequest } from '../types.ts';
 import { toTree, type Container, type WebContainerProcess } from './container.ts';
 
@@ -62,8 +62,7 @@ interface Managed {
   generation: number;
   killRequested: boolean;
   ready: boolean;
-  lines: LineSplitter;
-  lineWaiters: Set<{ pattern: RegExp; resolve(): void }>;
+  lines: LineWatch;
   probeAbort: AbortController | null;
   limiter: OutputLimiter;
 }
@@ -110,8 +109,7 @@ export class ContainerRun implements RunHandle {
       generation: 0,
       killRequested: false,
       ready: false,
-      lines: new LineSplitter(),
-      lineWaiters: new Set(),
+      lines: new LineWatch(),
       probeAbort: null,
       limiter: new OutputLimiter(this.#limits.outputBytesPerSecond),
     }));
@@ -191,10 +189,7 @@ export class ContainerRun implements RunHandle {
   }
 
   #output(p: Managed, text: string, generation: number): void {
-    if (generation === p.generation && p.lineWaiters.size > 0)
-      p.lines.feed(text, (line) => {
-        for (const w of [...p.lineWaiters]) if (w.pattern.test(line)) (p.lineWaiters.delete(w), w.resolve());
-      });
+    if (generation === p.generation) p.lines.feed(text);
     const { pass, report } = p.limiter.take(utf8Length(text), Date.now());
     if (report) this.#events.output(p.spec.name, limitMessages.outputDropped(this.#limits, report));
     if (pass) this.#events.output(p.spec.name, text);
@@ -254,39 +249,15 @@ export class ContainerRun implements RunHandle {
     if (probe) {
       const abort = new AbortController();
       p.probeAbort = abort;
-      const timer = setTimeout(() => abort.abort(new Error('timeout')), p.spec.readyTimeoutMs);
-      let outcome: 'ready' | 'exited' | 'timeout' | 'aborted' | Error;
-      try {
-        outcome = await Promise.race([
-          waitReady(probe, {
-            ports: this.#ports,
-            signal: abort.signal,
-            hosts: ['localhost'],
-            connect: async (_host, port) => this.#open.has(port),
-            get: (_host, port, path, signal) => this.#get(port, path, signal),
-            waitForLine: (pattern, signal) =>
-              new Promise<void>((resolve, reject) => {
-                const waiter = { pattern, resolve };
-                p.lineWaiters.add(waiter);
-                signal.addEventListener('abort', () => (p.lineWaiters.delete(waiter), reject(signal.reason)), { once: true });
-              }),
-          }).then(() => 'ready' as const),
-          exited.then(() => 'exited' as const),
-        ]);
-      } catch (e) {
-        outcome = abort.signal.aborted ? ((abort.signal.reason as Error)?.message === 'timeout' ? 'timeout' : 'aborted') : (e as Error);
-      } finally {
-        clearTimeout(timer);
-        if (!abort.signal.aborted) abort.abort(new Error('done'));
-        p.lineWaiters.clear();
-      }
+      const outcome = await raceReady(
+        probe,
+        { ports: this.#ports, hosts: ['localhost'], connect: async (_host, port) => this.#open.has(port), get: (_host, port, path, signal) => this.#get(port, path, signal) },
+        { abort, lines: p.lines, exited, timeoutMs: p.spec.readyTimeoutMs },
+      );
       if (generation !== p.generation) return null;
       if (this.#stopping) throw new Error('the run was stopped');
       if (outcome !== 'ready') {
-        let reason: string;
-        if (outcome === 'timeout') reason = `"${name}" was not ready after ${p.spec.readyTimeoutMs / 1000} s: it waited for ${describeProbe(probe)}.`;
-        else if (outcome === 'exited' || outcome === 'aborted') reason = `"${name}" ${describeExit(await exited)} before it was ready (it waited for ${describeProbe(probe)}).`;
-        else reason = `"${name}": ${outcome.message}`;
+        const reason = await notReadyReason(name, probe, outcome, p.spec.readyTimeoutMs, () => exited);
         if (p.proc === proc) {
           proc.kill(); // not ready in time: it does not stay half-started
           await Promise.race([exited, sleep(EXIT_WAIT_MS)]);
