@@ -109,7 +109,7 @@ export async function choose(s: Situation, connect: Connectors, timeoutMs = WEBC
       } catch (e) {
         connect.onWebContainerFailure?.(e as Error);
         failures.push(`WebContainer: ${(e as Error).message}`);
-        tried.push(`${option.why} It did not start: ${(e as Error).message}.`);
+        tried.push(`${option.why} It did not start: ${(e as Error).message.replace(/\.$/, '')}.`);
       }
     } else {
       const runtime = await connect.local().catch(() => null);

@@ -38,7 +38,8 @@ export async function connectRuntime(manifest: SandboxManifest, ask: ConnectRequ
   const choice = await choose(situation, {
     webcontainer: async (timeoutMs) => (await wc()).connectWebContainer({ timeoutMs, onProgress: ask.onProgress, consent: ask.preference === 'webcontainer' }),
     local: async () => (await import('../runtime/local/index.ts')).connectLocal(),
-    onWebContainerFailure: () => {
+    onWebContainerFailure: (error) => {
+      if (error.name === 'BootHeldBack') return; // not a failure: it waits for the reader's word
       try {
         sessionStorage.setItem(WEBCONTAINER_FAILED_KEY, String(Date.now()));
       } catch {

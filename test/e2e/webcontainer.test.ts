@@ -111,3 +111,25 @@ test('on a static host, with StackBlitz blocked, the lesson stays readable and s
     await host.close();
   }
 });
+
+test('on a touch device that does not report 4 GB, the browser runtime waits for the reader to ask for it', { timeout: 60_000 }, async () => {
+  const host = await serveStatic(join(import.meta.dirname, '..', '..', 'dist'));
+  const context = await shared.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  try {
+    const blocked = await blockStackBlitz(context);
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 2 }));
+    const page = await context.newPage();
+    await page.goto(`${host.url}${LESSON}`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    assert.match(await chosen(page, 20_000), /^This sandbox cannot run here/);
+    assert.deepEqual(blocked, [], 'no boot was started');
+    await page.getByText('Why?', { exact: true }).click();
+    assert.match(await page.getByTestId('runtime-detail').innerText(), /more memory than this device gives a tab/);
+    assert.equal(await page.getByTestId('switch-runtime').innerText(), 'Run in this browser');
+    // Held back is not failed: nothing is remembered against the next try.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('hotpot:webcontainer-failed-at')), null);
+  } finally {
+    await context.close();
+    await host.close();
+  }
+});

@@ -48,6 +48,10 @@ let progress: ((line: string) => void) | undefined;
  * tabs run out of memory), the boot waits for the reader to ask. Tested by what the device
  * reports, never by its name: a touch-first device that does not report at least 4 GB.
  */
+export class BootHeldBack extends Error {
+  override name = 'BootHeldBack';
+}
+
 export function bootHeldBack(): string | undefined {
   const coarse = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
   const memory = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
@@ -60,7 +64,7 @@ export async function connectWebContainer(options: ConnectOptions): Promise<Sand
   progress = options.onProgress;
   if (!instance && !options.consent) {
     const held = bootHeldBack();
-    if (held) throw new Error(held);
+    if (held) throw new BootHeldBack(held);
   }
   ready ??= setUp(options.timeoutMs).catch((e: Error) => {
     ready = null;
