@@ -70,7 +70,7 @@ test('Berlin in October: 02:30 happens twice; a daily pattern fires once, a half
   assert.equal(daily.changes[0]!.kind, 'back');
   assert.match(daily.changes[0]!.text, /back 1 hour at 03:00, to 02:00/);
   const marked = daily.firings.filter((f) => f.dst);
-  assert.equal(marked.length, 1);
+  assert.equal(marked.length, 1, 'one day of ten is the change day');
   assert.match(marked[0]!.dst!, /happens twice that day; the parser fires at the first one only/);
   assert.equal(marked[0]!.utc, '2026-10-25 00:30:00 UTC');
 
@@ -78,6 +78,7 @@ test('Berlin in October: 02:30 happens twice; a daily pattern fires once, a half
   assert.ok(half.ok);
   const twice = half.firings.filter((f) => /fires at both/.test(f.dst ?? ''));
   assert.deepEqual(twice.map((f) => f.utc), ['2026-10-25 00:00:00 UTC', '2026-10-25 00:30:00 UTC', '2026-10-25 01:00:00 UTC', '2026-10-25 01:30:00 UTC']);
+  assert.equal(half.firings.filter((f) => f.dst).length, 4, 'only the repeated hour is marked');
 });
 
 test('half-hourly across the March gap: 02:00 and 02:30 never happen', () => {
@@ -85,6 +86,7 @@ test('half-hourly across the March gap: 02:00 and 02:30 never happen', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.firings.slice(0, 3).map((f) => f.utc), ['2027-03-28 00:30:00 UTC', '2027-03-28 01:00:00 UTC', '2027-03-28 01:30:00 UTC']);
   assert.match(r.firings[1]!.dst!, /Local 02:00:00, 02:30:00 do not exist that day: those firings never happen; this is the next one/);
+  assert.equal(r.firings.filter((f) => f.dst).length, 1);
 });
 
 test('zone helpers: offset changes found to the minute, wall times read in their zone', () => {

@@ -19,6 +19,9 @@ export interface DstChange {
   /** The instant the clocks change. */
   at: number;
   kind: 'forward' | 'back';
+  /** The zone's offset from UTC just before and after, in ms. */
+  before: number;
+  after: number;
   /** "Sun 28 Mar 2027: clocks go forward from 02:00 to 03:00" */
   text: string;
 }
@@ -221,7 +224,7 @@ export function explain(pattern: string, tz: string, from: number, count = 10): 
       kind === 'forward'
         ? `${day(c.at, tz)}: clocks go forward ${span} at ${wallBefore}, to ${wallAfter}. Local times from ${wallBefore} to just before ${wallAfter} do not exist that day.`
         : `${day(c.at, tz)}: clocks go back ${span} at ${wallBefore}, to ${wallAfter}. Local times from ${wallAfter} to just before ${wallBefore} happen twice that day.`;
-    return { at: c.at, kind, text };
+    return { at: c.at, kind, before: c.before, after: c.after, text };
   });
 
   // Mark the firings a change touches: on its local day, compare each firing with the pattern
