@@ -20,7 +20,7 @@ export const QUEUE_NAME = 'reports';
 
 export const queue = new Queue(QUEUE_NAME, {
   connection,
-  defaultJobOptions: { removeOnComplete: 200, removeOnFail: 200 },
+  defaultJobOptions: { removeOnComplete: 50, removeOnFail: 50 },
 });
 queue.on('error', warn);
 

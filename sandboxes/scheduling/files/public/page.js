@@ -27,6 +27,7 @@ function inZone(ms, tz) {
   }
 }
 function duration(ms) {
+  if (ms < -1500) return `overdue by ${duration(-ms)}`;
   if (ms < 0) return 'due now';
   const s = Math.round(ms / 1000);
   if (s < 120) return `${(ms / 1000).toFixed(1)} s`;
