@@ -57,8 +57,6 @@ export interface Report {
   worker: string;
   /** The app instance whose registration the job came from. */
   from: string;
-  /** 1 for a first run, 2 or more when the same job ran again. */
-  run: number;
 }
 
 export const INBOX = 'inbox';
