@@ -71,6 +71,8 @@ function render() {
   renderInbox(reports);
   renderLateness(reports);
   renderTimeline();
+  // The slider matters once there is a digest to slow down.
+  $('slow').hidden = !schedulers.some((s) => s.name === 'digest') && !reports.some((r) => r.name === 'digest');
   const digest = Number(state.settings['work-ms:digest'] ?? 300) / 1000;
   if (document.activeElement !== $('digest-ms')) ($('digest-ms').value = String(digest)), ($('digest-out').textContent = digest.toFixed(1));
 }
@@ -119,8 +121,10 @@ function renderTimeline() {
     .map((r) => ({ key: `${r.jobId}|${r.sent}`, r, row: rows.indexOf(r.schedule) }));
   selected = keep ? marks.findIndex((m) => m.key === keep) : -1;
   let svg = `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-hidden="true">`;
-  // Grid: a line every 10 s, labelled with the time.
-  for (let t = Math.ceil(t0 / 10_000) * 10_000; t < t1; t += 10_000)
+  // Grid: a line every 10 s (20 or 30 s when narrow), labelled with the time.
+  const pxPerMs = (width - label - 6) / (t1 - t0);
+  const grid = [10_000, 20_000, 30_000].find((g) => g * pxPerMs >= 58) ?? 30_000;
+  for (let t = Math.ceil(t0 / grid) * grid; t < t1; t += grid)
     svg += `<line x1="${x(t)}" x2="${x(t)}" y1="${top - 4}" y2="${height}" stroke="currentColor" stroke-opacity="0.12"/><text x="${x(t) + 2}" y="11" font-size="10" fill="currentColor" fill-opacity="0.6">${timeOnly(t).slice(0, 8)}</text>`;
   svg += `<line x1="${x(now())}" x2="${x(now())}" y1="${top - 4}" y2="${height}" stroke="#c55" stroke-opacity="0.6"/>`;
   rows.forEach((id, i) => {
