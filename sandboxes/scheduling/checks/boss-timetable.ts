@@ -49,6 +49,6 @@ await check(15_000, async () => {
   const when = `"${boss.key}" fires next on ${show(boss.next, ZONE)} Shanghai time (${show(boss.next, 'UTC')} UTC), not Monday 09:00 in Shanghai (${show(expected, 'UTC')} UTC)`;
   if (!boss.pattern)
     throw new Fail(`${when}: an interval counts from when it was registered (and BullMQ fires it once at once). Use a cron pattern, '0 9 * * 1', with tz: 'Asia/Shanghai'.`);
-  if (!boss.tz) throw new Fail(`${when}: with no tz the pattern is read in the server's zone (UTC here). Add tz: 'Asia/Shanghai' to its options.`);
+  if (!boss.tz) throw new Fail(`${when}: with no tz the pattern is read in the server's own zone (${Intl.DateTimeFormat().resolvedOptions().timeZone} here). Add tz: 'Asia/Shanghai' to its options.`);
   throw new Fail(`${when}: use pattern '0 9 * * 1' (minute 0, hour 9, any day, any month, Monday) with tz: 'Asia/Shanghai'.`);
 });

@@ -28,6 +28,8 @@ async function state() {
   ]);
   return {
     now: Date.now(),
+    // The zone a pattern without tz is read in: this machine's.
+    zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     schedulers: schedulers.map((s) => ({ id: s.key, name: s.name, pattern: s.pattern ?? null, every: s.every ?? null, tz: s.tz ?? null, next: s.next ?? null, iterations: s.iterationCount ?? 0, from: (s.template?.data as { from?: string } | undefined)?.from ?? null })),
     counts,
     reports: raw.map((r) => JSON.parse(r) as Report),

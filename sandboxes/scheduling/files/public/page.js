@@ -62,7 +62,7 @@ function render() {
   $('no-schedulers').hidden = schedulers.length > 0;
   $('schedulers').querySelector('tbody').innerHTML = schedulers
     .map((s) => {
-      const table = s.pattern ? `<code>${esc(s.pattern)}</code> in ${esc(s.tz ?? 'the server\'s zone (UTC here)')}` : `every ${s.every / 1000} s`;
+      const table = s.pattern ? `<code>${esc(s.pattern)}</code> in ${esc(s.tz ?? `the server's zone (${state.zone})`)}` : `every ${s.every / 1000} s`;
       const next = s.next ? `${esc(inZone(s.next, s.tz ?? 'UTC'))}<small>${esc(utc(s.next))}</small>` : '—';
       return `<tr data-id="${esc(s.id)}"><td><code>${esc(s.id)}</code><small>template from app-${esc(s.from ?? '?')}</small></td><td>${table}</td><td>${next}</td><td class="countdown" data-next="${s.next ?? ''}"></td></tr>`;
     })
