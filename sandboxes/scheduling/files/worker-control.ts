@@ -62,6 +62,9 @@ export function runControlled(make: (name: string) => Worker) {
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
       setTimeout(() => process.exit(1), 5000).unref();
-      void Promise.allSettled([worker?.close(), sub.quit(), redis.quit()]).finally(() => process.exit(0));
+      const name = worker?.opts.name ?? 'worker';
+      void Promise.allSettled([worker?.close(), sub.quit()])
+        .then(() => announce('stopped', name))
+        .finally(() => void redis.quit().finally(() => process.exit(0)));
     });
 }
