@@ -6,7 +6,7 @@ const PORT_REF = /\$\{port:([^}]*)\}/g;
 
 /** Substitutes ${port:NAME} with the allocated port numbers. */
 export function withPorts(text: string, ports: Record<string, number>): string {
-  return text.replace(/\$\{port:([^}]*)\}/g, (whole, name: string) => {
+  return text.replace(PORT_REF, (whole, name: string) => {
     const port = ports[name];
     if (port === undefined) throw new Error(`${whole} names an undeclared port`);
     return String(port);

@@ -2,8 +2,6 @@
 // driven over one WebSocket to the server that `npm start` runs and that served this page.
 import { API_PATH, HEALTH_PATH, ServerMessage, TOKEN_HEADER, type ClientMessage } from '../../../engine/contract.ts';
 import { runnerToken } from './token.ts';
-
-export { runnerToken };
 import type { CheckResult, RunEvents, RunHandle, RunRequest, SandboxRuntime } from '../types.ts';
 
 /** A runtime if a local runner served this page and answers, otherwise null. */
