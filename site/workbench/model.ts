@@ -38,7 +38,8 @@ export class WorkbenchModel {
   readonly activeFile = signal('');
   /** Monaco and xterm load on the first interaction, not with the page. */
   readonly engaged = signal(false);
-  readonly runtimeLine = signal('The sandbox runtime is chosen when you start working in the workbench.');
+  // One short line: on a phone a longer one would wrap, and the tap that engages the workbench would shift what is under the finger.
+  readonly runtimeLine = signal('Where it runs is chosen when you start.');
   readonly runtimeKind = signal<'webcontainer' | 'local' | 'none' | 'pending'>('pending');
   /** Why this runtime, and what else was tried: shown on demand, not in the line. */
   readonly runtimeDetail = signal('');

@@ -92,7 +92,7 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     };
     assert.ok(at('broker:ready') < at('worker:starting'), 'the worker starts after the broker is ready');
     assert.ok(at('worker:ready') < at('web:starting'), 'the web server starts after the worker is ready');
-    assert.match(await page.getByTestId('runtime-line').innerText(), /Local runner/);
+    assert.match(await page.getByTestId('runtime-line').innerText(), /Running on this machine/);
     // The broker is the embedded one (node_modules/hotpot-broker), and its terminal says so.
     assert.match(await processOutput('broker'), /Hotpot broker \(Redis-compatible\) listening on 127\.0\.0\.1:\d+/);
     await showTerminal('worker');
