@@ -1,7 +1,7 @@
 // The workbench: files, editor, one terminal per process, the preview, and the
 // Run / Stop / Reset / Solution / Check controls for the lesson's current step.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { connectRuntime } from './connect.ts';
+import { connectRuntime, connectsLocallyFirst } from './connect.ts';
 import { Editor } from './Editor.tsx';
 import { FileTree } from './FileTree.tsx';
 import { WorkbenchModel, type WorkbenchData } from './model.ts';
@@ -27,6 +27,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   useEffect(() => {
     model.restore();
     setMounted(true);
+    if (connectsLocallyFirst(data.manifest)) void model.runtime();
     const mq = matchMedia(NARROW);
     const update = () => setNarrow(mq.matches);
     update();

@@ -1,7 +1,7 @@
 // Chooses and connects the runtime for this page; adapters load only when needed.
 import type { SandboxManifest } from '../../sandboxes/schema.ts';
 import { runnerToken } from '../runtime/local/token.ts';
-import { WEBCONTAINER_FAILED_KEY, alternative, choose, preferenceFrom, webContainerBlocker, type Choice, type Preference, type Situation } from '../runtime/select.ts';
+import { WEBCONTAINER_FAILED_KEY, alternative, choose, plan, preferenceFrom, webContainerBlocker, type Choice, type Preference, type Situation } from '../runtime/select.ts';
 import type { RuntimeKind } from '../runtime/types.ts';
 
 export interface Connection extends Choice {
@@ -14,6 +14,19 @@ export interface ConnectRequest {
   preference?: Preference;
   /** Boot progress, one plain line at a time ("Starting Node.js in your browser…"). */
   onProgress?(line: string): void;
+}
+
+/** Whether this page's first choice is the local runner that served it: connecting then costs
+ *  one local request and nothing else, so the workbench does it on load and Run starts at once.
+ *  A WebContainer boot (hundreds of KB, a Node in the tab) waits for the reader instead. */
+export function connectsLocallyFirst(manifest: SandboxManifest): boolean {
+  const situation: Situation = {
+    preference: preferenceFrom(location.search).preference,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    localRunner: runnerToken() !== null,
+    blocker: webContainerBlocker(manifest),
+  };
+  return plan(situation)[0]?.kind === 'local' && situation.localRunner;
 }
 
 export async function connectRuntime(manifest: SandboxManifest, ask: ConnectRequest = {}): Promise<Connection> {
