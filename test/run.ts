@@ -1,11 +1,30 @@
 // `npm test`: unit tests, then the site build, then the browser tests against the server
 // that `npm start` runs. Each group runs in its own `node --test` so the heavy browser
 // tests never compete with each other for this machine's two cores.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, globSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { BROWSER_OPTIONS, SHARED_BROWSER_ENV } from './browser.ts';
+
+function run(command: string, args: string[], options: { stdio: 'inherit'; env: NodeJS.ProcessEnv }): Promise<{ status: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, options);
+    child.on('error', (err) => (console.error(err.message), resolve({ status: 1 })));
+    child.on('exit', (status) => resolve({ status }));
+  });
+}
+
+async function launchSharedBrowser() {
+  try {
+    return await chromium.launchServer(BROWSER_OPTIONS);
+  } catch (err) {
+    console.error(`Chromium did not start (${(err as Error).message.split('\n')[0]}); each test file will try its own.`);
+    return null;
+  }
+}
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -41,9 +60,12 @@ for (const group of groups) {
     }
   }
   console.log(`\n▶ ${group.name} tests`);
+  // Browser tests share one Chromium: each test file connects to it instead of launching its own.
+  const browser = group.name === 'e2e' ? await launchSharedBrowser() : null;
   const dir = mkdtempSync(join(tmpdir(), 'hotpot-test-'));
   const summary = join(dir, 'summary.json');
-  const result = spawnSync(
+  // Not spawnSync: the shared browser's server lives in this process and must keep answering.
+  const result = await run(
     process.execPath,
     [
       '--test',
@@ -54,8 +76,9 @@ for (const group of groups) {
       `--test-reporter-destination=${summary}`,
       ...files,
     ],
-    { stdio: 'inherit', env },
+    { stdio: 'inherit', env: browser ? { ...env, [SHARED_BROWSER_ENV]: browser.wsEndpoint() } : env },
   );
+  await browser?.close();
   if (existsSync(summary)) {
     const s = JSON.parse(readFileSync(summary, 'utf8')) as typeof counts;
     counts.passed += s.passed;

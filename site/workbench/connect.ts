@@ -26,7 +26,7 @@ export function connectsLocallyFirst(manifest: SandboxManifest): boolean {
     localRunner: runnerToken() !== null,
     blocker: webContainerBlocker(manifest),
   };
-  return plan(situation)[0]?.kind === 'local' && situation.localRunner;
+  return plan(situation)[0]?.kind === 'local' && situation.localRunner === true;
 }
 
 export async function connectRuntime(manifest: SandboxManifest, ask: ConnectRequest = {}): Promise<Connection> {

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { BROWSER_OPTIONS, SHARED_BROWSER_ENV } from '../browser.ts';
+export { CHROMIUM } from '../browser.ts';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const LESSON = '/lessons/async-tasks/';
 
 export async function freePort(): Promise<number> {
@@ -100,13 +101,11 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
+/** The shared Chromium when `npm test` started one, otherwise a Chromium of this file's own.
+ *  `close()` on a shared one closes this file's contexts and disconnects, leaving it running. */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // As root on a machine without outside network: no sandbox, no background connections.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  const shared = process.env[SHARED_BROWSER_ENV];
+  return shared ? chromium.connect(shared) : chromium.launch(BROWSER_OPTIONS);
 }
 
 /** A fresh browser context that has been through the token link, as a reader would. */
