@@ -163,7 +163,7 @@ async function load(input: Record<string, unknown>) {
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  const result = await autocannon({ url: `http://${HOST}:${APP_PORT}${target.path}`, connections, duration: seconds });
+  const result = await autocannon({ url: `http://${HOST}:${APP_PORT}${target.path}`, connections, duration: seconds, timeout: 30 });
   pinging = false;
   await pinger;
   pings.sort((a, b) => a - b);
@@ -173,7 +173,7 @@ async function load(input: Record<string, unknown>) {
     path: target.path,
     connections,
     seconds,
-    requestsPerSecond: Math.round(result.requests.average),
+    requestsPerSecond: Math.round(result.requests.total / seconds),
     total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -187,7 +187,7 @@ async function load(input: Record<string, unknown>) {
 /** Opens `count` keep-alive connections to a fresh server of one model, each asking once. */
 async function idle(input: Record<string, unknown>) {
   const model = String(input.model);
-  const count = Number(input.count ?? (model === 'threads' ? 50 : 2000));
+  const count = Number(input.count ?? (model === 'threads' ? 20 : 2000));
   if (model !== 'event-loop' && model !== 'threads') throw bad('model must be "event-loop" or "threads"');
   const max = model === 'threads' ? 200 : 5000;
   if (!Number.isInteger(count) || count < 1 || count > max) throw bad(`count must be 1 to ${max} for ${model}`);
