@@ -131,7 +131,7 @@ async function idleModel(label: string, proc: ChildProcess, port: number, count:
   for (const s of sockets) s.destroy();
   await stop(proc);
   const per = (after - before) / count;
-  console.log(`  ${label.padEnd(44)} ${String(count).padStart(5)} connections in ${(ms / 1000).toFixed(2)} s; RSS +${((after - before) / 1048576).toFixed(1)} MB, ${(per / 1024).toFixed(1)} KB each`);
+  console.log(`  ${label.padEnd(50)} ${String(count).padStart(5)} connections in ${(ms / 1000).toFixed(2)} s; RSS +${((after - before) / 1048576).toFixed(1)} MB, ${(per / 1024).toFixed(1)} KB each`);
   return per;
 }
 
@@ -149,9 +149,9 @@ try {
   rows.push(await measure(`render, cluster of ${availableParallelism()} (/report)`, finished, '/report', CPU_CONNECTIONS));
   rows.push(await measure('static file, one process', offload, '/static/hello.txt'));
   const ref = rows[0]!.rps;
-  console.log(`  ${'variant'.padEnd(44)} ${'req/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)}  ×async`);
+  console.log(`  ${'variant'.padEnd(50)} ${'req/s'.padStart(8)} ${'p50'.padStart(7)} ${'p99'.padStart(7)}  ×async`);
   for (const r of rows)
-    console.log(`  ${r.variant.padEnd(44)} ${Math.round(r.rps).toString().padStart(8)} ${`${r.p50} ms`.padStart(7)} ${`${r.p99} ms`.padStart(7)}  ${(r.rps / ref).toFixed(2)}`);
+    console.log(`  ${r.variant.padEnd(50)} ${Math.round(r.rps).toString().padStart(8)} ${`${r.p50} ms`.padStart(7)} ${`${r.p99} ms`.padStart(7)}  ${(r.rps / ref).toFixed(2)}`);
   const one = rows[4]!.rps;
   console.log(`  cluster / one process on /report: ${(rows[5]!.rps / one).toFixed(2)}×; pool / loop on /hash: ${(rows[3]!.rps / rows[2]!.rps).toFixed(2)}×`);
 
