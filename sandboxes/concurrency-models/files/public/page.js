@@ -131,10 +131,11 @@ $('timeline').addEventListener('pointermove', (e) => {
 
 // ---- Load -----------------------------------------------------------------------------
 const ARTICLE = [
-  { label: "Django dev server (article's)", rps: 294 },
-  { label: "Tornado hello world (article's)", rps: 1324 },
-  { label: "nginx static file (article's)", rps: 2942 },
+  { label: "Django dev server (article's)", short: 'Django', rps: 294 },
+  { label: "Tornado hello world (article's)", short: 'Tornado', rps: 1324 },
+  { label: "nginx static file (article's)", short: 'nginx', rps: 2942 },
 ];
+const SHORT = { blocking: 'blocking', async: 'awaited', hash: 'hash', report: 'report', static: 'static' };
 const ORDER = ['blocking', 'async', 'hash', 'report', 'static'];
 const runs = new Map();
 let chart = null;
@@ -170,7 +171,11 @@ function renderLoad() {
 }
 
 function drawChart(mine) {
-  const labels = [...mine.map((r) => r.label), ...ARTICLE.map((a) => a.label)];
+  // Narrow: one line per label, slanted; wide: two lines, level.
+  const box0 = $('chart');
+  const slant = Math.max(280, box0.clientWidth) / (mine.length + ARTICLE.length) < 72;
+  const join = (name, whose) => (slant ? `${name}, ${whose}` : `${name}\n${whose}`);
+  const labels = [...mine.map((r) => join(SHORT[r.target] ?? r.target, 'yours')), ...ARTICLE.map((a) => join(a.short, "article's"))];
   const xs = labels.map((_, i) => i);
   const yours = [...mine.map((r) => r.requestsPerSecond), ...ARTICLE.map(() => null)];
   const article = [...mine.map(() => null), ...ARTICLE.map((a) => a.rps)];
@@ -183,16 +188,16 @@ function drawChart(mine) {
   const opts = {
     width,
     height,
-    legend: { show: true },
+    legend: { show: true, live: false },
     cursor: { points: { show: false } },
     scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, rps: { range: (u, min, max) => [0, Math.max(100, max * 1.1)] }, ms: { range: (u, min, max) => [0, Math.max(10, max * 1.15)] } },
     axes: [
-      { splits: () => xs, values: (u, splits) => splits.map((i) => wrap(labels[i] ?? '', width / labels.length)), size: 56, font: '11px system-ui', gap: 4 },
+      { splits: () => xs, values: (u, splits) => splits.map((i) => labels[i] ?? ''), size: slant ? 96 : 44, rotate: slant ? -50 : 0, font: '11px system-ui', gap: 4 },
       { scale: 'rps', label: 'requests/s', labelSize: 18, size: 56 },
       { scale: 'ms', side: 1, label: 'latency, ms', labelSize: 18, grid: { show: false }, size: 50 },
     ],
     series: [
-      { label: 'endpoint', value: (u, i) => labels[i] ?? '' },
+      {},
       { label: 'your req/s', scale: 'rps', fill: 'rgba(53,119,229,0.75)', stroke: '#3577e5', paths: bars, points: { show: false } },
       { label: "article's req/s", scale: 'rps', fill: 'rgba(128,128,128,0.4)', stroke: '#888', paths: bars, points: { show: false } },
       { label: 'p50', scale: 'ms', stroke: '#2a9d5c', width: 0, points: { show: true, size: 9, fill: '#2a9d5c' } },
@@ -205,12 +210,12 @@ function drawChart(mine) {
   chart = new uPlot(opts, data, box);
   box.dataset.points = String(mine.length);
 }
-function wrap(text, px) {
-  const max = Math.max(6, Math.floor(px / 6.5));
-  return text.length <= max ? text : text.slice(0, max - 1) + '…';
-}
+// Redraw for a new width only (the page's height changes with every result).
+let drawnWidth = document.body.clientWidth;
 new ResizeObserver(() => {
-  if (runs.size) drawChart(ORDER.filter((t) => runs.has(t)).map((t) => runs.get(t)));
+  if (document.body.clientWidth === drawnWidth) return;
+  drawnWidth = document.body.clientWidth;
+  drawChart(ORDER.filter((t) => runs.has(t)).map((t) => runs.get(t)));
   if (fired) renderTimeline();
 }).observe(document.body);
 
@@ -240,4 +245,5 @@ async function idle(model) {
 $('idle-loop').addEventListener('click', () => idle('event-loop'));
 $('idle-threads').addEventListener('click', () => idle('threads'));
 
+drawChart([]); // the article's bars, before any run of yours
 poll();

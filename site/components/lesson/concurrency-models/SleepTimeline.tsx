@@ -20,7 +20,7 @@ export default function SleepTimeline() {
   const bars = schedule(server.capacity, 5, SECONDS);
   const total = Math.max(...bars.map((b) => b.end));
   const span = 25;
-  const x = (s: number) => LEFT + (s / span) * (W - LEFT - 10);
+  const x = (s: number) => LEFT + (s / span) * (W - LEFT - 24); // room for the last tick's label
   const height = TOP + bars.length * ROW + 8;
 
   return (
