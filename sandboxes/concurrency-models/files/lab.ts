@@ -177,7 +177,7 @@ async function load(input: Record<string, unknown>) {
     total: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
+    errors: result.errors, // connection errors, timeouts included
     non2xx: result.non2xx,
     pingP99: pings.length ? pings[Math.min(pings.length - 1, Math.floor(pings.length * 0.99))] : null,
     processes: pids.size,

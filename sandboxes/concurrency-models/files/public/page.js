@@ -164,7 +164,7 @@ $('load-form').addEventListener('submit', async (e) => {
 function renderLoad() {
   const mine = ORDER.filter((t) => runs.has(t)).map((t) => runs.get(t));
   $('yours').innerHTML = mine
-    .map((r) => `<tr data-target="${esc(r.target)}" data-rps="${r.requestsPerSecond}"><th scope="row">${esc(r.label)} <small>${esc(r.path)}, ${r.connections} connections, yours</small></th><td>${num(r.requestsPerSecond)}</td><td>${r.p50} ms</td><td>${r.p99} ms</td><td>${r.pingP99 ?? '–'} ms</td><td>${r.processes}</td></tr>`)
+    .map((r) => `<tr data-target="${esc(r.target)}" data-rps="${r.requestsPerSecond}"><th scope="row">${esc(r.label)} <small>${esc(r.path)}, ${r.connections} connections, yours</small></th><td>${num(r.requestsPerSecond)}${r.non2xx || r.errors ? `<small>${[r.non2xx && `${num(r.non2xx)} not 2xx (503…)`, r.errors && `${num(r.errors)} errors or timeouts`].filter(Boolean).join(', ')}</small>` : ''}</td><td>${r.p50} ms</td><td>${r.p99} ms</td><td>${r.pingP99 ?? '–'} ms</td><td>${r.processes}</td></tr>`)
     .join('');
   $('results').dataset.runs = String(mine.length);
   drawChart(mine);
