@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 
 /** Packages sandbox code may import. */
-export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws'] as const;
+export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws', 'autocannon'] as const;
 
 /**
  * Files sandbox servers send to the browser as they are (no import to trace): the chart
