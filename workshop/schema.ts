@@ -1,0 +1,154 @@
+// The workshop's concepts, one zod schema each: what the stores keep, and every message on
+// the hub's WebSocket in both directions. Both the hub (Node) and the pages (browser) import
+// this file, so it imports nothing of either.
+import { z } from 'zod';
+
+/** Limits every message is held to; each refusal names the limit. */
+export const LIMITS = {
+  name: 40,
+  note: 280,
+  title: 120,
+  reason: 400,
+  lessons: 20,
+  /** Largest WebSocket message the hub reads. */
+  messageBytes: 16 * 1024,
+  /** Messages per second an attendee may send, and the burst above it. */
+  ratePerSecond: 10,
+  burst: 40,
+} as const;
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an id is lower-case letters, digits and dashes');
+/** Plain text: no control characters (newlines allowed in notes); never rendered as HTML. */
+const text = (max: number, what: string) =>
+  z
+    .string()
+    .trim()
+    .max(max, `${what} is at most ${max} characters`)
+    .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), `${what} must be plain text`);
+
+export const ShortCode = z.string().regex(/^[A-HJ-NP-Z2-9]{6}$/, 'a workshop code is six letters and digits, like K7M2QX');
+
+export const Workshop = z.object({
+  id,
+  code: ShortCode,
+  title: text(LIMITS.title, 'the title').pipe(z.string().min(1, 'the title is empty')),
+  lessons: z.array(id).min(1, 'choose at least one lesson').max(LIMITS.lessons),
+  createdAt: z.number(),
+  /** When the class is meant to end (shown on the console); ending it is the instructor's act. */
+  endsAt: z.number().nullable(),
+  ended: z.boolean(),
+  /** Follow me: the lesson and step the instructor leads everyone to. */
+  follow: z.object({ lesson: id, step: id, at: z.number() }).nullable(),
+  /** A countdown for an exercise. */
+  pace: z.object({ label: text(80, 'the exercise'), endsAt: z.number() }).nullable(),
+});
+export type Workshop = z.infer<typeof Workshop>;
+
+/** One step's progress, as the grid shows it (no entry: not started). */
+export const StepProgress = z.object({
+  state: z.enum(['editing', 'running', 'failed', 'passed']),
+  /** Failed Checks on this step since it last passed. */
+  fails: z.number().int().nonnegative(),
+  lastReason: z.string().max(LIMITS.reason),
+  /** The last time anything happened on this step. */
+  at: z.number(),
+});
+export type StepProgress = z.infer<typeof StepProgress>;
+
+export const Note = z.object({ kind: z.enum(['done', 'help']), text: z.string().max(LIMITS.note), at: z.number() });
+export type Note = z.infer<typeof Note>;
+
+export const Attendee = z.object({
+  id,
+  workshop: id,
+  name: z.string(),
+  /** sha256 of the attendee's secret: the secret itself stays in their browser. */
+  secretHash: z.string(),
+  joinedAt: z.number(),
+  lastSeen: z.number(),
+  /** Where the attendee is, and since when. */
+  lesson: id.nullable(),
+  step: id.nullable(),
+  stepSince: z.number().nullable(),
+  /** Keyed `lesson/step`. */
+  steps: z.record(z.string(), StepProgress),
+  note: Note.nullable(),
+  /** Where the attendee runs their sandboxes: in the browser, or their own `npm start`. */
+  runtime: z.string().max(20).nullable(),
+});
+export type Attendee = z.infer<typeof Attendee>;
+/** What the console and the attendee receive: everything but the secret's hash. */
+export type AttendeeView = Omit<Attendee, 'secretHash'>;
+export const publicAttendee = ({ secretHash: _s, ...rest }: Attendee): AttendeeView => rest;
+
+// ---- messages from clients ------------------------------------------------------------
+
+const where = { lesson: id, step: id };
+export const AttendeeEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('step'), ...where, runtime: z.string().max(20).optional() }),
+  z.object({ type: z.literal('edit'), ...where }),
+  z.object({ type: z.literal('run'), ...where, state: z.enum(['starting', 'running', 'stopping', 'stopped', 'failed', 'idle']) }),
+  z.object({ type: z.literal('check'), ...where, ok: z.boolean(), reason: z.string().max(LIMITS.reason * 4) }),
+  z.object({ type: z.literal('note'), kind: z.enum(['done', 'help']).nullable(), text: text(LIMITS.note, 'the note').optional() }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type AttendeeEvent = z.infer<typeof AttendeeEvent>;
+
+export const InstructorCommand = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('create'),
+    title: text(LIMITS.title, 'the title').pipe(z.string().min(1, 'the title is empty')),
+    lessons: z.array(id).min(1, 'choose at least one lesson').max(LIMITS.lessons),
+    endsAt: z.number().nullable().optional(),
+  }),
+  z.object({ type: z.literal('open'), workshop: id }),
+  z.object({ type: z.literal('follow'), workshop: id, lesson: id, step: id }),
+  z.object({ type: z.literal('unfollow'), workshop: id }),
+  z.object({ type: z.literal('pace'), workshop: id, label: text(80, 'the exercise'), seconds: z.number().int().min(10).max(4 * 3600) }),
+  z.object({ type: z.literal('unpace'), workshop: id }),
+  z.object({ type: z.literal('resolve'), workshop: id, attendee: id }),
+  z.object({ type: z.literal('end'), workshop: id }),
+  z.object({ type: z.literal('ping') }),
+]);
+export type InstructorCommand = z.infer<typeof InstructorCommand>;
+
+/** The first message on every socket: who this is. */
+export const Hello = z.discriminatedUnion('role', [
+  z.object({ type: z.literal('hello'), role: z.literal('instructor'), secret: z.string().min(1).max(200) }),
+  z.object({ type: z.literal('hello'), role: z.literal('attendee'), workshop: id, attendee: id, secret: z.string().min(1).max(200) }),
+  /** A newcomer: joins by short code with a display name, then is an attendee. */
+  z.object({
+    type: z.literal('hello'),
+    role: z.literal('join'),
+    code: z.string().trim().toUpperCase().pipe(ShortCode),
+    name: text(LIMITS.name, 'your name').pipe(z.string().min(1, 'your name is empty')),
+  }),
+]);
+export type Hello = z.infer<typeof Hello>;
+
+// ---- messages from the hub ------------------------------------------------------------
+
+export type HubMessage =
+  | { type: 'error'; message: string; fatal?: boolean }
+  | { type: 'joined'; workshop: string; attendee: string; secret: string }
+  /** An attendee's own view: their row and the class-wide state they follow. */
+  | { type: 'welcome'; workshop: Workshop; me: AttendeeView }
+  /** The instructor's console: the workshops, and the open one's attendees. */
+  | { type: 'workshops'; workshops: Workshop[] }
+  | { type: 'console'; workshop: Workshop; attendees: AttendeeView[] }
+  | { type: 'attendee'; attendee: AttendeeView }
+  | { type: 'workshop'; workshop: Workshop }
+  | { type: 'pong' };
+
+/** What instances of the hub tell each other (through the store's fan-out). */
+export type Broadcast = { type: 'attendee'; workshop: string; attendee: AttendeeView } | { type: 'workshop'; workshop: Workshop };
+
+export const stepKey = (lesson: string, step: string) => `${lesson}/${step}`;
+
+/** The first zod issue, as one sentence a person can act on. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'the message is not valid';
+  const path = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  return `${path}${issue.message}`;
+}
