@@ -42,6 +42,11 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
   const many = async <T>(ids: string[], key: (id: string) => string, parse: (v: unknown) => T): Promise<T[]> =>
     ids.length ? ((await redis.mget(ids.map(key))).filter((v): v is string => v !== null).map((v) => parse(JSON.parse(v)))) : [];
 
+  const workshop = async (id: string): Promise<Workshop | null> => {
+    const v = await redis.get(k.workshop(id));
+    return v === null ? null : Workshop.parse(JSON.parse(v));
+  };
+
   return {
     kind: 'redis',
     async setting(key, value) {
@@ -57,13 +62,10 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     async saveWorkshop(w) {
       await redis.set(k.workshop(w.id), JSON.stringify(Workshop.parse(w)));
     },
-    async workshop(id) {
-      const v = await redis.get(k.workshop(id));
-      return v === null ? null : Workshop.parse(JSON.parse(v));
-    },
+    workshop,
     async workshopByCode(code) {
       const id = await redis.get(k.code(code));
-      return id === null ? null : this.workshop(id);
+      return id === null ? null : workshop(id);
     },
     async workshops() {
       return many(await redis.zrevrange(k.workshops, 0, -1), k.workshop, (v) => Workshop.parse(v));
