@@ -228,7 +228,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       const unknown = m.lessons.filter((l) => !knownStep(l));
       if (unknown.length) return refuse(c, `there is no lesson ${unknown.join(', ')} in this course`);
       for (let attempt = 0; ; attempt++) {
-        const w: Workshop = { id: newId(), code: newCode(), title: m.title, lessons: m.lessons, createdAt: now(), endsAt: m.endsAt ?? null, ended: false, follow: null, pace: null };
+        const w: Workshop = { id: newId(), code: newCode(), title: m.title, lessons: m.lessons, createdAt: now(), endsAt: m.endsAt ?? null, ended: false, follow: null, pace: null, broadcast: null };
         try {
           await store.createWorkshop(w);
         } catch (e) {
@@ -264,11 +264,20 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       case 'unpace':
         await changeWorkshop(w.id, (x) => ({ ...x, pace: null }));
         return;
+      case 'broadcast': {
+        if (!m.text && !m.code) return refuse(c, 'the message is empty');
+        const b = { id: newId(), text: m.text, code: m.code || null, path: m.code && m.path ? m.path : null, at: now() };
+        await changeWorkshop(w.id, (x) => ({ ...x, broadcast: b }));
+        return;
+      }
+      case 'unbroadcast':
+        await changeWorkshop(w.id, (x) => ({ ...x, broadcast: null }));
+        return;
       case 'resolve':
         await changeAttendee(m.attendee, (a) => (a.workshop === w.id && a.note?.kind === 'help' ? { ...a, note: null } : null));
         return;
       case 'end':
-        await changeWorkshop(w.id, (x) => ({ ...x, ended: true, follow: null, pace: null }));
+        await changeWorkshop(w.id, (x) => ({ ...x, ended: true, follow: null, pace: null, broadcast: null }));
         log(`workshop ${w.code} ended`);
         return;
     }

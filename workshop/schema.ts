@@ -10,6 +10,7 @@ export const LIMITS = {
   title: 120,
   reason: 400,
   lessons: 20,
+  snippet: 8 * 1024,
   /** Largest WebSocket message the hub reads. */
   messageBytes: 16 * 1024,
   /** Messages per second an attendee may send, and the burst above it. */
@@ -28,6 +29,17 @@ const text = (max: number, what: string) =>
 
 export const ShortCode = z.string().regex(/^[A-HJ-NP-Z2-9]{6}$/, 'a workshop code is six letters and digits, like K7M2QX');
 
+const filePath = z.string().max(200).regex(/^[\w.-]+(\/[\w.-]+)*$/, 'a file path is like src/worker.ts').refine((p) => !p.split('/').includes('..'), 'a file path stays inside the sandbox');
+export const ClassMessage = z.object({
+  id: z.string().max(40),
+  text: text(LIMITS.note, 'the message'),
+  /** Code to apply to `path` (the whole file), or, without a path, to copy. */
+  code: z.string().max(LIMITS.snippet, `the code is at most ${LIMITS.snippet / 1024} KB`).nullable(),
+  path: filePath.nullable(),
+  at: z.number(),
+});
+export type ClassMessage = z.infer<typeof ClassMessage>;
+
 export const Workshop = z.object({
   id,
   code: ShortCode,
@@ -41,6 +53,8 @@ export const Workshop = z.object({
   follow: z.object({ lesson: id, step: id, at: z.number() }).nullable(),
   /** A countdown for an exercise. */
   pace: z.object({ label: text(80, 'the exercise'), endsAt: z.number() }).nullable(),
+  /** A message to everyone, maybe with code they can apply to one of their files or dismiss. */
+  broadcast: ClassMessage.nullable().default(null),
 });
 export type Workshop = z.infer<typeof Workshop>;
 
@@ -107,6 +121,14 @@ export const InstructorCommand = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pace'), workshop: id, label: text(80, 'the exercise'), seconds: z.number().int().min(10).max(4 * 3600) }),
   z.object({ type: z.literal('unpace'), workshop: id }),
   z.object({ type: z.literal('resolve'), workshop: id, attendee: id }),
+  z.object({
+    type: z.literal('broadcast'),
+    workshop: id,
+    text: text(LIMITS.note, 'the message'),
+    code: z.string().max(LIMITS.snippet, `the code is at most ${LIMITS.snippet / 1024} KB`).nullable().optional(),
+    path: filePath.nullable().optional(),
+  }),
+  z.object({ type: z.literal('unbroadcast'), workshop: id }),
   z.object({ type: z.literal('end'), workshop: id }),
   z.object({ type: z.literal('ping') }),
 ]);

@@ -155,6 +155,24 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
     await consolePage.getByText('Nobody has asked for help.').waitFor();
   });
 
+  test('a broadcast snippet reaches attendees as a suggestion; Grace applies it to her file', async () => {
+    const form = consolePage.locator('.ws-message');
+    await form.locator('summary').click();
+    await form.getByLabel('Message').fill('Compare yours with this one');
+    await form.getByLabel('Code (optional)').fill('// the instructor’s version\nexport const GREYLIST_TRIES = 2;\n');
+    await form.getByLabel(/The file it replaces/).fill('settings.ts');
+    await form.getByRole('button', { name: 'Show to everyone' }).click();
+    const suggestion = grace.getByRole('region', { name: 'Message from the instructor' });
+    await suggestion.getByText('Compare yours with this one').waitFor();
+    await ada.getByRole('region', { name: 'Message from the instructor' }).waitFor();
+    await suggestion.getByRole('button', { name: 'Apply to settings.ts' }).click();
+    await suggestion.waitFor({ state: 'detached' });
+    const text = await grace.evaluate(() => (globalThis as unknown as { __hotpot: { files: { value: Record<string, string> } } }).__hotpot.files.value['settings.ts']);
+    assert.equal(text, '// the instructor’s version\nexport const GREYLIST_TRIES = 2;\n');
+    await ada.getByRole('region', { name: 'Message from the instructor' }).getByRole('button', { name: 'Dismiss' }).click();
+    await form.getByRole('button', { name: 'Take it down' }).click();
+  });
+
   test('the hub killed and restarted mid-workshop: everything is still there and every page reconnects by itself', async () => {
     await hub.kill('SIGKILL');
     await consolePage.locator('[data-connection="reconnecting"]').waitFor();

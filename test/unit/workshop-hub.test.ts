@@ -142,6 +142,16 @@ describe('workshop hub on SQLite', () => {
     assert.match((await instructor.next('error')).message, /not a step of this workshop/);
   });
 
+  test('a broadcast message with code reaches attendees; a path leaving the sandbox is refused', async () => {
+    instructor.send({ type: 'broadcast', workshop: workshop.id, text: 'Try this', code: 'export const x = 1;\n', path: '../etc/passwd' });
+    assert.match((await instructor.next('error')).message, /a file path (is like|stays inside)/);
+    instructor.send({ type: 'broadcast', workshop: workshop.id, text: 'Try this', code: 'export const x = 1;\n', path: 'settings.ts' });
+    const shown = await ada.c.next('workshop', (m) => m.workshop.broadcast !== null);
+    assert.deepEqual({ ...shown.workshop.broadcast, id: '', at: 0 }, { id: '', at: 0, text: 'Try this', code: 'export const x = 1;\n', path: 'settings.ts' });
+    instructor.send({ type: 'unbroadcast', workshop: workshop.id });
+    await ada.c.next('workshop', (m) => m.workshop.broadcast === null);
+  });
+
   test('a second tab of the same attendee is the same row, not a new one', async () => {
     const tab = await connect(hub.port, { type: 'hello', role: 'attendee', workshop: workshop.id, attendee: ada.joined.attendee, secret: ada.joined.secret });
     await tab.next('welcome');

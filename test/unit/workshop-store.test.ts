@@ -22,6 +22,7 @@ const workshop = (over: Partial<Workshop> = {}): Workshop => ({
   ended: false,
   follow: null,
   pace: null,
+  broadcast: null,
   ...over,
 });
 const attendee = (over: Partial<Attendee> = {}): Attendee => ({

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { signal } from '@preact/signals';
 import { currentWorkbench, type WorkbenchEvent, type WorkbenchModel } from '../../workbench/model.ts';
 import { storage } from '../../workbench/storage.ts';
-import type { AttendeeView, HubMessage, Workshop } from '../../../workshop/schema.ts';
+import type { AttendeeView, ClassMessage, HubMessage, Workshop } from '../../../workshop/schema.ts';
 import { HubSocket, membership, type Membership } from './client.ts';
 import './workshop.css';
 
@@ -171,6 +171,63 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
         </>
       )}
       {socket?.error.value && status === 'open' && <span class="ws-error">{socket.error.value}</span>}
+      {w?.broadcast && !w.ended && <Suggestion b={w.broadcast} model={model} />}
+    </div>
+  );
+}
+
+const SEEN = 'hotpot:workshop:dismissed';
+
+/** The instructor's message; its code can be applied to the named file (the whole file) or copied. */
+function Suggestion({ b, model }: { b: ClassMessage; model: WorkbenchModel | null }) {
+  const [gone, setGone] = useState(() => {
+    try {
+      return sessionStorage.getItem(SEEN) === b.id;
+    } catch {
+      return false;
+    }
+  });
+  const [copied, setCopied] = useState(false);
+  useEffect(() => setCopied(false), [b.id]);
+  if (gone) return null;
+  const dismiss = () => {
+    try {
+      sessionStorage.setItem(SEEN, b.id);
+    } catch {
+      /* dismissed for this page view only */
+    }
+    setGone(true);
+  };
+  const target = b.path && model && model.files.value[b.path] !== undefined ? b.path : null;
+  const apply = () => {
+    if (!model || !target || b.code === null) return;
+    model.edit(target, b.code);
+    model.activeFile.value = target;
+    model.revision.value++; // the editor reloads files replaced from outside
+    dismiss();
+  };
+  return (
+    <div class="ws-suggestion" role="region" aria-label="Message from the instructor">
+      <p>
+        <strong>From the instructor:</strong> {b.text}
+      </p>
+      {b.code !== null && <pre>{b.code}</pre>}
+      <p class="ws-suggestion-actions">
+        {b.code !== null && target && (
+          <button type="button" class="ws-primary" onClick={apply}>
+            Apply to {target}
+          </button>
+        )}
+        {b.code !== null && b.path && !target && <span class="ws-muted">(for {b.path}, which this step does not have)</span>}
+        {b.code !== null && (
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(b.code!).then(() => setCopied(true), () => setCopied(false))}>
+            {copied ? 'Copied' : 'Copy'}
+          </button>
+        )}
+        <button type="button" onClick={dismiss}>
+          Dismiss
+        </button>
+      </p>
     </div>
   );
 }

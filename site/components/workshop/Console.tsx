@@ -355,6 +355,8 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: C
         </p>
       )}
 
+      {!w.ended && <Message w={w} socket={socket} />}
+
       <h2>Help queue ({queue.length})</h2>
       {queue.length === 0 ? (
         <p class="ws-muted">Nobody has asked for help.</p>
@@ -412,11 +414,22 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: C
         <table class="ws-grid" aria-label="Attendees and steps">
           <thead>
             <tr>
+              <th colSpan={3} />
+              {w.lessons.map((id) => {
+                const l = course?.lessons.find((x) => x.id === id);
+                return l ? (
+                  <th scope="colgroup" class="ws-lessoncol" colSpan={l.steps.length} key={id}>
+                    {l.order}. {l.title}
+                  </th>
+                ) : null;
+              })}
+            </tr>
+            <tr>
               <th scope="col">Attendee</th>
               <th scope="col">Note</th>
               <th scope="col">Time on step</th>
               {columns.map((c) => (
-                <th scope="col" class="ws-stepcol" key={c.key} title={`${c.lessonTitle}: ${c.title}`}>
+                <th scope="col" class={`ws-stepcol ${c.n === 1 ? 'ws-first' : ''}`} key={c.key} title={`${c.lessonTitle}: ${c.title}`}>
                   {c.n}. {c.title}
                 </th>
               ))}
@@ -448,7 +461,7 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: C
                           ? ['▶', 'running']
                           : ['✎', 'editing'];
                   return (
-                    <td class="ws-cell" key={c.key} data-key={c.key} data-state={p?.state ?? 'none'} title={`${a.name}, ${c.title}: ${label}`}>
+                    <td class={`ws-cell ${c.n === 1 ? 'ws-first' : ''}`} key={c.key} data-key={c.key} data-state={p?.state ?? 'none'} title={`${a.name}, ${c.title}: ${label}`}>
                       <span class={`ws-s-${p?.state ?? 'none'} ${current ? 'ws-current' : ''}`} aria-label={label}>
                         {mark}
                       </span>
@@ -462,5 +475,53 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: C
       </div>
       {attendees.length === 0 && <p class="ws-muted">No one has joined yet. Share the code or the QR code.</p>}
     </>
+  );
+}
+
+/** A message to the whole class, maybe with code they can apply to one of their files. */
+function Message({ w, socket }: { w: Workshop; socket: HubSocket }) {
+  const [text, setText] = useState('');
+  const [path, setPath] = useState('');
+  const [code, setCode] = useState('');
+  const b = w.broadcast;
+  return (
+    <details class="ws-message" open={!!b}>
+      <summary>Message the class{b ? ' (one is shown)' : ''}</summary>
+      {b ? (
+        <div class="ws-shown">
+          <p>
+            Shown to everyone since {new Date(b.at).toLocaleTimeString()}: “{b.text}”{b.path && <> with code for <code>{b.path}</code></>}
+          </p>
+          {b.code && <pre>{b.code}</pre>}
+          <button type="button" onClick={() => socket.send({ type: 'unbroadcast', workshop: w.id })}>
+            Take it down
+          </button>
+        </div>
+      ) : (
+        <form
+          class="ws-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            socket.send({ type: 'broadcast', workshop: w.id, text: text.trim(), code: code || null, path: path.trim() || null });
+          }}
+        >
+          <label>
+            Message
+            <input maxLength={280} value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} placeholder="Try this in worker.ts:" />
+          </label>
+          <label>
+            Code (optional)
+            <textarea rows={5} maxLength={8192} spellcheck={false} value={code} onInput={(e) => setCode((e.target as HTMLTextAreaElement).value)} />
+          </label>
+          <label>
+            The file it replaces (optional; without one, attendees can copy it)
+            <input maxLength={200} value={path} onInput={(e) => setPath((e.target as HTMLInputElement).value)} placeholder="worker.ts" />
+          </label>
+          <button type="submit" disabled={!text.trim() && !code}>
+            Show to everyone
+          </button>
+        </form>
+      )}
+    </details>
   );
 }
