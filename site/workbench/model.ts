@@ -113,11 +113,6 @@ export class WorkbenchModel {
     this.#connect = connect;
     this.#loadStep(0, false);
     this.activeTerminal.value = data.manifest.processes[0]!.name;
-    this.runState.subscribe((state) => this.#emit({ type: 'run', ...this.#where(), state }));
-    this.check.subscribe((c) => {
-      if (c.state === 'done') this.#emit({ type: 'check', ...this.#where(), ok: c.result.ok, reason: c.result.reason });
-      else if (c.state === 'error') this.#emit({ type: 'check', ...this.#where(), ok: false, reason: c.message });
-    });
   }
 
   /** After the page has hydrated: the reader's saved step, edits and progress (the server render knows none of them). */
@@ -127,6 +122,12 @@ export class WorkbenchModel {
     batch(() => {
       this.#loadStep(index, true);
       this.passed.value = storage.progress()[this.data.lesson] ?? {};
+    });
+    // Once the page has hydrated: the server render reports nothing.
+    this.runState.subscribe((state) => this.#emit({ type: 'run', ...this.#where(), state }));
+    this.check.subscribe((c) => {
+      if (c.state === 'done') this.#emit({ type: 'check', ...this.#where(), ok: c.result.ok, reason: c.result.reason });
+      else if (c.state === 'error') this.#emit({ type: 'check', ...this.#where(), ok: false, reason: c.message });
     });
     this.#emit({ type: 'step', ...this.#where() });
     currentWorkbench.value = this;
