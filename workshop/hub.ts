@@ -80,6 +80,8 @@ interface Conn {
   workshop: string | null;
   attendee: string | null;
   label: string;
+  /** Instructor: the attendees whose files this console is looking at. */
+  looking: Set<string>;
 }
 
 export async function createHub(options: HubOptions): Promise<Hub> {
@@ -93,6 +95,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   /** One change at a time per attendee, so two quick events never overwrite each other. */
   const queues = new Map<string, Promise<unknown>>();
   const buckets = new Map<string, { tokens: number; at: number; warned: number }>();
+  /** How many consoles (on any instance) look at each attendee's files: only then are files relayed. */
+  const looks = new Map<string, number>();
 
   const send = (c: Conn, m: HubMessage) => {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(m));
@@ -110,6 +114,17 @@ export async function createHub(options: HubOptions): Promise<Hub> {
 
   // ---- fan-out from every instance on the store --------------------------------------
   const unsubscribe = store.subscribe((m: Broadcast) => {
+    if (m.type === 'look') {
+      const n = Math.max(0, (looks.get(m.attendee) ?? 0) + (m.on ? 1 : -1));
+      if (n) looks.set(m.attendee, n);
+      else looks.delete(m.attendee);
+      for (const c of conns) if (c.role === 'attendee' && c.attendee === m.attendee) send(c, { type: 'look', on: n > 0 });
+      return;
+    }
+    if (m.type === 'files') {
+      for (const c of conns) if (c.role === 'instructor' && c.workshop === m.workshop && c.looking.has(m.attendee)) send(c, m);
+      return;
+    }
     for (const c of conns) {
       if (m.type === 'attendee') {
         if ((c.role === 'instructor' && c.workshop === m.workshop) || (c.role === 'attendee' && c.attendee === m.attendee.id)) send(c, m);
@@ -206,6 +221,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     c.workshop = workshop.id;
     c.label = `attendee ${attendee.id}`;
     send(c, { type: 'welcome', workshop, me: publicAttendee(attendee) });
+    if (looks.get(attendee.id)) send(c, { type: 'look', on: true });
   }
 
   async function attendeeEvent(c: Conn, e: AttendeeEvent): Promise<void> {
@@ -213,6 +229,11 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     const w = await store.workshop(c.workshop!);
     if (!w) return refuse(c, 'this workshop no longer exists', true);
     if (w.ended && e.type !== 'ping') return refuse(c, 'the workshop has ended: it is read-only now');
+    if (e.type === 'files') {
+      // Only while an instructor looks; never stored, never sent to another attendee.
+      if (looks.get(c.attendee!)) await store.publish({ type: 'files', workshop: w.id, attendee: c.attendee!, lesson: e.lesson, step: e.step, files: e.files });
+      return;
+    }
     if (e.type === 'ping') {
       send(c, { type: 'pong' });
       // Presence is "seen lately": refreshed now and then, not on every ping.
@@ -228,7 +249,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       const unknown = m.lessons.filter((l) => !knownStep(l));
       if (unknown.length) return refuse(c, `there is no lesson ${unknown.join(', ')} in this course`);
       for (let attempt = 0; ; attempt++) {
-        const w: Workshop = { id: newId(), code: newCode(), title: m.title, lessons: m.lessons, createdAt: now(), endsAt: m.endsAt ?? null, ended: false, follow: null, pace: null, broadcast: null };
+        const w: Workshop = { id: newId(), code: newCode(), title: m.title, lessons: m.lessons, createdAt: now(), endsAt: m.endsAt ?? null, ended: false, follow: null, pace: null, broadcast: null, shared: null };
         try {
           await store.createWorkshop(w);
         } catch (e) {
@@ -273,18 +294,39 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       case 'unbroadcast':
         await changeWorkshop(w.id, (x) => ({ ...x, broadcast: null }));
         return;
+      case 'look':
+      case 'unlook': {
+        const on = m.type === 'look';
+        if (on === c.looking.has(m.attendee)) return;
+        const a = await store.attendee(m.attendee);
+        if (!a || a.workshop !== w.id) return refuse(c, 'no such attendee in this workshop');
+        if (on) c.looking.add(m.attendee);
+        else c.looking.delete(m.attendee);
+        await store.publish({ type: 'look', workshop: w.id, attendee: m.attendee, on });
+        return;
+      }
+      case 'share': {
+        const a = await store.attendee(m.attendee);
+        if (!a || a.workshop !== w.id) return refuse(c, 'no such attendee in this workshop');
+        await changeWorkshop(w.id, (x) => ({ ...x, shared: { attendee: a.id, name: a.name, path: m.path, contents: m.contents, at: now() } }));
+        return;
+      }
+      case 'unshare':
+        await changeWorkshop(w.id, (x) => ({ ...x, shared: null }));
+        return;
       case 'resolve':
         await changeAttendee(m.attendee, (a) => (a.workshop === w.id && a.note?.kind === 'help' ? { ...a, note: null } : null));
         return;
       case 'end':
-        await changeWorkshop(w.id, (x) => ({ ...x, ended: true, follow: null, pace: null, broadcast: null }));
+        await changeWorkshop(w.id, (x) => ({ ...x, ended: true, follow: null, pace: null, broadcast: null, shared: null }));
         log(`workshop ${w.code} ended`);
         return;
     }
   }
 
   async function message(c: Conn, raw: string): Promise<void> {
-    if (Buffer.byteLength(raw, 'utf8') > LIMITS.messageBytes) return refuse(c, `message too large: at most ${LIMITS.messageBytes / 1024} KB`);
+    const bytes = Buffer.byteLength(raw, 'utf8');
+    if (bytes > LIMITS.filesBytes) return refuse(c, `message too large: at most ${LIMITS.messageBytes / 1024} KB (${LIMITS.filesBytes / 1024} KB for a sandbox's files)`);
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -292,6 +334,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       log(`workshop: refused a message that is not JSON from ${c.label}`);
       return refuse(c, 'the message is not JSON');
     }
+    if (bytes > LIMITS.messageBytes && !(c.role === 'attendee' && (value as { type?: unknown })?.type === 'files'))
+      return refuse(c, `message too large: at most ${LIMITS.messageBytes / 1024} KB`);
     if (c.role === 'none') {
       const h = Hello.safeParse(value);
       if (!h.success) {
@@ -372,7 +416,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       return refuseUpgrade(socket, 403, 'this origin may not use the workshop hub');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: Conn = { ws, role: 'none', workshop: null, attendee: null, label: `${req.socket.remoteAddress ?? '?'}` };
+      const c: Conn = { ws, role: 'none', workshop: null, attendee: null, label: `${req.socket.remoteAddress ?? '?'}`, looking: new Set() };
       conns.add(c);
       const timer = setTimeout(() => c.role === 'none' && refuse(c, 'no hello within 10 s', true), HELLO_TIMEOUT_MS);
       // One message at a time per socket, in order.
@@ -388,7 +432,12 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         );
       });
       ws.on('error', () => {});
-      ws.on('close', () => (clearTimeout(timer), conns.delete(c)));
+      ws.on('close', () => {
+        clearTimeout(timer);
+        conns.delete(c);
+        // A console that goes away stops looking.
+        for (const attendee of c.looking) void store.publish({ type: 'look', workshop: c.workshop!, attendee, on: false }).catch(() => {});
+      });
     });
   });
 

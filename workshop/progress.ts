@@ -10,7 +10,7 @@ export const STUCK_MS = 10 * 60_000;
 /** The attendee after one event (a new object; the argument is not changed). */
 export function applyEvent(a: Attendee, e: AttendeeEvent, now: number): Attendee {
   const next: Attendee = { ...a, lastSeen: now, steps: { ...a.steps } };
-  if (e.type === 'ping') return next;
+  if (e.type === 'ping' || e.type === 'files') return next;
   if (e.type === 'note') {
     next.note = e.kind ? { kind: e.kind, text: e.text ?? '', at: now } : null;
     return next;

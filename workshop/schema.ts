@@ -11,6 +11,9 @@ export const LIMITS = {
   reason: 400,
   lessons: 20,
   snippet: 8 * 1024,
+  /** An attendee's files, sent only while the instructor looks at them. */
+  filesBytes: 256 * 1024,
+  files: 100,
   /** Largest WebSocket message the hub reads. */
   messageBytes: 16 * 1024,
   /** Messages per second an attendee may send, and the burst above it. */
@@ -55,6 +58,11 @@ export const Workshop = z.object({
   pace: z.object({ label: text(80, 'the exercise'), endsAt: z.number() }).nullable(),
   /** A message to everyone, maybe with code they can apply to one of their files or dismiss. */
   broadcast: ClassMessage.nullable().default(null),
+  /** One attendee's file, shown by the instructor to the whole class (read-only). */
+  shared: z
+    .object({ attendee: id, name: z.string(), path: z.string().max(200), contents: z.string().max(LIMITS.snippet * 8), at: z.number() })
+    .nullable()
+    .default(null),
 });
 export type Workshop = z.infer<typeof Workshop>;
 
@@ -104,6 +112,14 @@ export const AttendeeEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), ...where, state: z.enum(['starting', 'running', 'stopping', 'stopped', 'failed', 'idle']) }),
   z.object({ type: z.literal('check'), ...where, ok: z.boolean(), reason: z.string().max(LIMITS.reason * 4) }),
   z.object({ type: z.literal('note'), kind: z.enum(['done', 'help']).nullable(), text: text(LIMITS.note, 'the note').optional() }),
+  z.object({
+    type: z.literal('files'),
+    ...where,
+    files: z
+      .record(z.string(), z.string())
+      .refine((f) => Object.keys(f).length <= LIMITS.files, `at most ${LIMITS.files} files`)
+      .refine((f) => Object.keys(f).every((p) => filePath.safeParse(p).success), 'file paths stay inside the sandbox, like src/worker.ts'),
+  }),
   z.object({ type: z.literal('ping') }),
 ]);
 export type AttendeeEvent = z.infer<typeof AttendeeEvent>;
@@ -129,6 +145,11 @@ export const InstructorCommand = z.discriminatedUnion('type', [
     path: filePath.nullable().optional(),
   }),
   z.object({ type: z.literal('unbroadcast'), workshop: id }),
+  /** Look at an attendee's files (live, read-only) until `unlook`. */
+  z.object({ type: z.literal('look'), workshop: id, attendee: id }),
+  z.object({ type: z.literal('unlook'), workshop: id, attendee: id }),
+  z.object({ type: z.literal('share'), workshop: id, attendee: id, path: filePath, contents: z.string().max(LIMITS.snippet * 8, 'the file is too large to show') }),
+  z.object({ type: z.literal('unshare'), workshop: id }),
   z.object({ type: z.literal('end'), workshop: id }),
   z.object({ type: z.literal('ping') }),
 ]);
@@ -160,10 +181,18 @@ export type HubMessage =
   | { type: 'console'; workshop: Workshop; attendees: AttendeeView[] }
   | { type: 'attendee'; attendee: AttendeeView }
   | { type: 'workshop'; workshop: Workshop }
+  /** To an attendee: the instructor is looking at your files (send them as they change), or stopped. */
+  | { type: 'look'; on: boolean }
+  /** To consoles: an attendee's files, while someone looks. */
+  | { type: 'files'; workshop: string; attendee: string; lesson: string; step: string; files: Record<string, string> }
   | { type: 'pong' };
 
 /** What instances of the hub tell each other (through the store's fan-out). */
-export type Broadcast = { type: 'attendee'; workshop: string; attendee: AttendeeView } | { type: 'workshop'; workshop: Workshop };
+export type Broadcast =
+  | { type: 'attendee'; workshop: string; attendee: AttendeeView }
+  | { type: 'workshop'; workshop: Workshop }
+  | { type: 'look'; workshop: string; attendee: string; on: boolean }
+  | { type: 'files'; workshop: string; attendee: string; lesson: string; step: string; files: Record<string, string> };
 
 export const stepKey = (lesson: string, step: string) => `${lesson}/${step}`;
 

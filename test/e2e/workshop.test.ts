@@ -1,7 +1,8 @@
 // A workshop, as a class lives it, in real Chromium: the instructor's console on the hub
 // (`npm run workshop`), Ada taking part through her own `npm start -- --workshop <link>`
 // (joining by the link it prints), Grace joining on the hub by typing the short code. A failed
-// Check shows in the grid, follow-me moves Grace, a help note is queued and resolved, and the
+// Check shows in the grid, follow-me moves Grace, a help note is queued and resolved, a
+// message with code is applied, Ada's files are looked at and one shown to the class, and the
 // hub is killed and restarted mid-workshop with everything still there and every page
 // reconnected by itself.
 import assert from 'node:assert/strict';
@@ -171,6 +172,22 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
     assert.equal(text, '// the instructor’s version\nexport const GREYLIST_TRIES = 2;\n');
     await ada.getByRole('region', { name: 'Message from the instructor' }).getByRole('button', { name: 'Dismiss' }).click();
     await form.getByRole('button', { name: 'Take it down' }).click();
+  });
+
+  test('the instructor looks at Ada’s files, live, and shows one to the class', async () => {
+    await row('Ada').getByRole('button', { name: /Look at Ada/ }).click();
+    await ada.getByText('The instructor is looking at your files.').waitFor();
+    const panel = consolePage.getByRole('region', { name: 'Ada’s files' });
+    await panel.getByLabel('File').selectOption('settings.ts');
+    const adas = await ada.evaluate(() => (globalThis as unknown as { __hotpot: { files: { value: Record<string, string> } } }).__hotpot.files.value['settings.ts']);
+    await waitFor('Ada’s settings.ts on the console', async () => (await panel.getByTestId('looked-file').innerText()) === adas.replace(/\n$/, ''));
+    await panel.getByRole('button', { name: 'Show this file to the class' }).click();
+    await grace.getByText('Shown to the class: Ada’s settings.ts').waitFor();
+    await ada.getByText('Your settings.ts is being shown to the class.').waitFor();
+    await consolePage.getByRole('button', { name: 'Stop showing' }).click();
+    await grace.getByText('Shown to the class: Ada’s settings.ts').waitFor({ state: 'detached' });
+    await panel.getByRole('button', { name: 'Close' }).click();
+    await ada.getByText('The instructor is looking at your files.').waitFor({ state: 'detached' });
   });
 
   test('the hub killed and restarted mid-workshop: everything is still there and every page reconnects by itself', async () => {

@@ -152,13 +152,35 @@ describe('workshop hub on SQLite', () => {
     await ada.c.next('workshop', (m) => m.workshop.broadcast === null);
   });
 
+  test('the instructor looks at an attendee’s files live; files are relayed only while someone looks, and one can be shown to the class', async () => {
+    const other = await joinAs(hub.port, workshop, 'Other');
+    ada.c.send({ type: 'files', lesson: 'async-tasks', step: 'make-it-async', files: { 'server.ts': 'before anyone looks' } });
+    instructor.send({ type: 'look', workshop: workshop.id, attendee: ada.joined.attendee });
+    await ada.c.next('look', (m) => m.on);
+    ada.c.send({ type: 'files', lesson: 'async-tasks', step: 'make-it-async', files: { 'server.ts': 'const x = 1;', 'worker.ts': '' } });
+    const got = await instructor.next('files');
+    assert.deepEqual(got.files, { 'server.ts': 'const x = 1;', 'worker.ts': '' });
+    assert.ok(!instructor.messages.some((m) => m.type === 'files' && m.files['server.ts'] === 'before anyone looks'), 'nothing was relayed before the look');
+    assert.ok(!other.c.messages.some((m) => m.type === 'files' || m.type === 'look'), 'another attendee sees neither the look nor the files');
+    ada.c.send({ type: 'files', lesson: 'async-tasks', step: 'make-it-async', files: { '../../etc/passwd': 'x' } });
+    assert.match((await ada.c.next('error')).message, /file paths stay inside the sandbox/);
+    instructor.send({ type: 'share', workshop: workshop.id, attendee: ada.joined.attendee, path: 'server.ts', contents: 'const x = 1;' });
+    const shown = await other.c.next('workshop', (m) => m.workshop.shared !== null);
+    assert.deepEqual({ ...shown.workshop.shared, at: 0 }, { attendee: ada.joined.attendee, name: 'Ada', path: 'server.ts', contents: 'const x = 1;', at: 0 });
+    instructor.send({ type: 'unshare', workshop: workshop.id });
+    await other.c.next('workshop', (m) => m.workshop.shared === null);
+    instructor.send({ type: 'unlook', workshop: workshop.id, attendee: ada.joined.attendee });
+    await ada.c.next('look', (m) => !m.on);
+    other.c.ws.close();
+  });
+
   test('a second tab of the same attendee is the same row, not a new one', async () => {
     const tab = await connect(hub.port, { type: 'hello', role: 'attendee', workshop: workshop.id, attendee: ada.joined.attendee, secret: ada.joined.secret });
     await tab.next('welcome');
     tab.send({ type: 'edit', lesson: 'async-tasks', step: 'retries-with-backoff' });
     await instructor.next('attendee', (m) => m.attendee.step === 'retries-with-backoff');
     instructor.send({ type: 'open', workshop: workshop.id });
-    assert.deepEqual((await instructor.next('console')).attendees.map((a) => a.name), ['Ada']);
+    assert.deepEqual((await instructor.next('console')).attendees.map((a) => a.name), ['Ada', 'Other']);
     tab.ws.close();
   });
 
@@ -215,7 +237,8 @@ describe('workshop hub on SQLite', () => {
     const lines = csv.trim().split('\r\n');
     assert.match(lines[0]!, /^name,joined,lesson,step,time on step,stuck,note,note text,async-tasks\/make-it-async,async-tasks\/retries-with-backoff$/);
     assert.match(lines[1]!, /^Ada,.*,async-tasks,retries-with-backoff,.*,passed,editing$/);
-    assert.match(lines[2]!, /^"'=HYPERLINK\(""x""\)",/);
+    assert.equal(lines.length, 4);
+    assert.match(lines[3]!, /^"'=HYPERLINK\(""x""\)",/);
   });
 
   test('a restart on the same file loses nothing: the same instructor link, workshops, attendees and their secrets', async () => {

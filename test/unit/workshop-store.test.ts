@@ -23,6 +23,7 @@ const workshop = (over: Partial<Workshop> = {}): Workshop => ({
   follow: null,
   pace: null,
   broadcast: null,
+  shared: null,
   ...over,
 });
 const attendee = (over: Partial<Attendee> = {}): Attendee => ({

@@ -27,7 +27,7 @@ export default function AttendeeBar(props: Props) {
 }
 
 function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: Membership; leave: () => void }) {
-  const state = useMemo(() => ({ workshop: signal<Workshop | null>(null), me: signal<AttendeeView | null>(null), now: signal(Date.now()) }), []);
+  const state = useMemo(() => ({ workshop: signal<Workshop | null>(null), me: signal<AttendeeView | null>(null), now: signal(Date.now()), looked: signal(false) }), []);
   const [noteText, setNoteText] = useState('');
   const [socket, setSocket] = useState<HubSocket | null>(null);
 
@@ -37,6 +37,15 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
     const report = () => {
       const w = where();
       if (w) s.send({ type: 'step', ...w, runtime: model!.runtimeKind.value });
+    };
+    // While the instructor looks: this sandbox's files, shortly after each change.
+    let filesTimer: ReturnType<typeof setTimeout> | undefined;
+    const sendFiles = () => {
+      clearTimeout(filesTimer);
+      filesTimer = setTimeout(() => {
+        const w = where();
+        if (w && state.looked.value) s.send({ type: 'files', ...w, files: model!.files.value });
+      }, 800);
     };
     const follow = (w: Workshop) => {
       const f = w.follow;
@@ -65,6 +74,10 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
           state.workshop.value = m.workshop;
           follow(m.workshop);
         } else if (m.type === 'attendee') state.me.value = m.attendee;
+        else if (m.type === 'look') {
+          state.looked.value = m.on;
+          if (m.on) sendFiles();
+        }
       },
     );
     s.keepAlive();
@@ -78,10 +91,12 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
       model = wb;
       offEvents = wb.onEvent((e: WorkbenchEvent) => {
         if (e.type === 'edit') {
+          sendFiles();
           if (Date.now() - lastEdit < EDIT_EVERY_MS) return;
           lastEdit = Date.now();
           s.send({ type: 'edit', lesson: e.lesson, step: e.step });
         } else if (e.type === 'step') {
+          sendFiles();
           lastEdit = 0;
           s.send({ type: 'step', lesson: e.lesson, step: e.step, runtime: wb.runtimeKind.value });
         } else if (e.type === 'run') {
@@ -93,7 +108,7 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
     };
     const offWorkbench = currentWorkbench.subscribe(attach);
     const tick = setInterval(() => (state.now.value = Date.now()), 1000);
-    return () => (offWorkbench(), offEvents(), clearInterval(tick), s.close());
+    return () => (offWorkbench(), offEvents(), clearInterval(tick), clearTimeout(filesTimer), s.close());
   }, [member]);
 
   const w = state.workshop.value;
@@ -171,8 +186,22 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
         </>
       )}
       {socket?.error.value && status === 'open' && <span class="ws-error">{socket.error.value}</span>}
+      {state.looked.value && <span class="ws-muted">The instructor is looking at your files.</span>}
       {w?.broadcast && !w.ended && <Suggestion b={w.broadcast} model={model} />}
+      {w?.shared && !w.ended && <Shared shared={w.shared} mine={w.shared.attendee === me?.id} />}
     </div>
+  );
+}
+
+/** A file the instructor shows to the whole class: read-only, closable. */
+function Shared({ shared, mine }: { shared: NonNullable<Workshop['shared']>; mine: boolean }) {
+  const [open, setOpen] = useState(true);
+  useEffect(() => setOpen(true), [shared.at]);
+  return (
+    <details class="ws-suggestion" open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)} aria-label="A file shown to the class">
+      <summary>{mine ? <strong>Your {shared.path} is being shown to the class.</strong> : <>Shown to the class: {shared.name}’s {shared.path}</>}</summary>
+      <pre>{shared.contents}</pre>
+    </details>
   );
 }
 

@@ -60,6 +60,7 @@ function Live({ secret, forget }: { secret: string; forget: () => void }) {
       course: signal<Course | null>(null),
       now: signal(Date.now()),
       error: signal(''),
+      files: signal<Map<string, { lesson: string; step: string; files: Record<string, string> }>>(new Map()),
     }),
     [],
   );
@@ -98,6 +99,9 @@ function Live({ secret, forget }: { secret: string; forget: () => void }) {
           case 'error':
             s.error.value = m.message;
             break;
+          case 'files':
+            s.files.value = new Map(s.files.value).set(m.attendee, m);
+            break;
         }
       },
     );
@@ -134,7 +138,7 @@ function Live({ secret, forget }: { secret: string; forget: () => void }) {
         )}
       </p>
       {open ? (
-        <WorkshopView w={open} attendees={[...s.attendees.value.values()]} course={s.course.value} now={s.now.value} socket={socket!} secret={secret} close={() => ((s.open.value = null), session(OPEN, null))} />
+        <WorkshopView w={open} attendees={[...s.attendees.value.values()]} files={s.files.value} course={s.course.value} now={s.now.value} socket={socket!} secret={secret} close={() => ((s.open.value = null), session(OPEN, null))} />
       ) : (
         <Home workshops={s.workshops.value} course={s.course.value} socket={socket} />
       )}
@@ -202,8 +206,18 @@ function Home({ workshops, course, socket }: { workshops: Workshop[]; course: Co
 type Sort = 'joined' | 'name' | 'ahead' | 'behind' | 'stuck';
 type Filter = 'all' | 'stuck' | 'help' | 'online';
 
-function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: Course | null; now: number; socket: HubSocket; secret: string; close: () => void }) {
+type Files = Map<string, { lesson: string; step: string; files: Record<string, string> }>;
+
+function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Files; course: Course | null; now: number; socket: HubSocket; secret: string; close: () => void }) {
   const { w, attendees, course, now, socket, secret } = props;
+  const [lookAt, setLookAt] = useState<string | null>(null);
+  const status = socket.status.value;
+  // Looking is per connection: after a reconnect, ask again.
+  useEffect(() => {
+    if (!lookAt || status !== 'open') return;
+    socket.send({ type: 'look', workshop: w.id, attendee: lookAt });
+    return () => socket.send({ type: 'unlook', workshop: w.id, attendee: lookAt });
+  }, [lookAt, status]);
   const [sort, setSort] = useState<Sort>('joined');
   const [filter, setFilter] = useState<Filter>('all');
   const [search, setSearch] = useState('');
@@ -356,6 +370,17 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: C
       )}
 
       {!w.ended && <Message w={w} socket={socket} />}
+      {w.shared && (
+        <p class="ws-shown">
+          Shown to the class: {w.shared.name}’s <code>{w.shared.path}</code>{' '}
+          {!w.ended && (
+            <button type="button" onClick={() => socket.send({ type: 'unshare', workshop: w.id })}>
+              Stop showing
+            </button>
+          )}
+        </p>
+      )}
+      {lookAt && <Look w={w} who={attendees.find((a) => a.id === lookAt)} got={props.files.get(lookAt)} socket={socket} close={() => setLookAt(null)} />}
 
       <h2>Help queue ({queue.length})</h2>
       {queue.length === 0 ? (
@@ -440,6 +465,9 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; course: C
               <tr key={a.id} class={online ? '' : 'ws-offline'} data-attendee={a.name}>
                 <th scope="row">
                   <span class={`ws-dot ${online ? 'ws-dot-open' : ''}`} aria-label={online ? 'online' : 'offline'} /> {a.name}{' '}
+                  <button type="button" class="ws-look" onClick={() => setLookAt(a.id)} aria-label={`Look at ${a.name}’s files`} title="Look at their files (live, read-only)">
+                    👁
+                  </button>{' '}
                   {st.stuck && (
                     <span class="ws-stuck" title={st.why} data-stuck>
                       ⚑ stuck
@@ -523,5 +551,41 @@ function Message({ w, socket }: { w: Workshop; socket: HubSocket }) {
         </form>
       )}
     </details>
+  );
+}
+
+/** An attendee's files, live and read-only; one of them can be shown to the whole class. */
+function Look({ w, who, got, socket, close }: { w: Workshop; who: AttendeeView | undefined; got: { lesson: string; step: string; files: Record<string, string> } | undefined; socket: HubSocket; close: () => void }) {
+  const [path, setPath] = useState('');
+  const paths = got ? Object.keys(got.files).sort() : [];
+  const shown = path && got?.files[path] !== undefined ? path : (paths[0] ?? '');
+  return (
+    <section class="ws-lookpanel" aria-label={`${who?.name ?? 'An attendee'}’s files`}>
+      <header>
+        <strong>{who?.name}’s files</strong> <span class="ws-muted">{got ? `${got.lesson}, ${got.step} · live, read-only` : 'waiting for their browser to send them…'}</span>{' '}
+        <button type="button" onClick={close}>
+          Close
+        </button>
+      </header>
+      {got && (
+        <>
+          <div class="ws-controls">
+            <select aria-label="File" value={shown} onChange={(e) => setPath((e.target as HTMLSelectElement).value)}>
+              {paths.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+            {!w.ended && who && shown && (
+              <button type="button" onClick={() => socket.send({ type: 'share', workshop: w.id, attendee: who.id, path: shown, contents: got.files[shown] })}>
+                Show this file to the class
+              </button>
+            )}
+          </div>
+          <pre class="ws-file" data-testid="looked-file">{got.files[shown]}</pre>
+        </>
+      )}
+    </section>
   );
 }
