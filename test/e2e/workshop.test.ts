@@ -180,7 +180,7 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
     const panel = consolePage.getByRole('region', { name: 'Ada’s files' });
     await panel.getByLabel('File').selectOption('settings.ts');
     const adas = await ada.evaluate(() => (globalThis as unknown as { __hotpot: { files: { value: Record<string, string> } } }).__hotpot.files.value['settings.ts']);
-    await waitFor('Ada’s settings.ts on the console', async () => (await panel.getByTestId('looked-file').innerText()) === adas.replace(/\n$/, ''));
+    await waitFor('Ada’s settings.ts on the console', async () => (await panel.getByTestId('looked-file').textContent()) === adas);
     await panel.getByRole('button', { name: 'Show this file to the class' }).click();
     await grace.getByText('Shown to the class: Ada’s settings.ts').waitFor();
     await ada.getByText('Your settings.ts is being shown to the class.').waitFor();
