@@ -466,7 +466,7 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Fi
                 <th scope="row">
                   <span class={`ws-dot ${online ? 'ws-dot-open' : ''}`} aria-label={online ? 'online' : 'offline'} /> {a.name}{' '}
                   <button type="button" class="ws-look" onClick={() => setLookAt(a.id)} aria-label={`Look at ${a.name}’s files`} title="Look at their files (live, read-only)">
-                    👁
+                    files
                   </button>{' '}
                   {st.stuck && (
                     <span class="ws-stuck" title={st.why} data-stuck>
