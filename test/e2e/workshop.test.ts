@@ -144,6 +144,22 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
     await consolePage.getByRole('button', { name: 'Lead everyone here' }).click();
     await waitFor('Grace’s workbench on step 2', async () => (await grace.locator('.hp-step-select select').inputValue()) === '1');
     await cell(GRACE, 'retries-with-backoff').locator('.ws-current').waitFor();
+    // Grace steps away; her bar offers the way back with one click.
+    await grace.locator('.hp-step-select select').selectOption('0');
+    const back = grace.locator('.ws-follow');
+    await back.getByText('The instructor is on Retry with backoff').waitFor();
+    await back.getByRole('button', { name: 'Go there' }).click();
+    await waitFor('Grace back on step 2', async () => (await grace.locator('.hp-step-select select').inputValue()) === '1');
+    await back.waitFor({ state: 'detached' });
+  });
+
+  test('a countdown for an exercise shows on the console and on every attendee’s bar', async () => {
+    await consolePage.getByLabel('Exercise').fill('Retries');
+    await consolePage.getByLabel('Minutes').fill('5');
+    await consolePage.getByRole('button', { name: 'Start countdown' }).click();
+    await consolePage.getByTestId('pace').getByText(/^Retries: [45]:\d\d left$/).waitFor();
+    await grace.locator('.ws-pace').getByText(/^Retries: [45]:\d\d left$/).waitFor();
+    await ada.locator('.ws-pace').getByText(/^Retries: [45]:\d\d left$/).waitFor();
   });
 
   test('a help note is queued with its text and resolved by the instructor', async () => {
