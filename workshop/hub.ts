@@ -145,23 +145,22 @@ export async function createHub(options: HubOptions): Promise<Hub> {
 
   async function changeWorkshop(id: string, change: (w: Workshop) => Workshop): Promise<Workshop | null> {
     return serial(`w:${id}`, async () => {
-      const w = await store.workshop(id);
-      if (!w) return null;
-      const next = change(w);
-      await store.saveWorkshop(next);
-      await store.publish({ type: 'workshop', workshop: next });
+      let changed = false;
+      const next = await store.updateWorkshop(id, (w) => ((changed = true), change(w)));
+      if (next && changed) await store.publish({ type: 'workshop', workshop: next });
       return next;
     });
   }
 
   async function changeAttendee(id: string, change: (a: Attendee) => Attendee | null): Promise<Attendee | null> {
     return serial(`a:${id}`, async () => {
-      const a = await store.attendee(id);
-      if (!a) return null;
-      const next = change(a);
-      if (!next) return a;
-      await store.saveAttendee(next);
-      await store.publish({ type: 'attendee', workshop: next.workshop, attendee: publicAttendee(next) });
+      let changed = false;
+      const next = await store.updateAttendee(id, (a) => {
+        const n = change(a);
+        changed = n !== null;
+        return n;
+      });
+      if (next && changed) await store.publish({ type: 'attendee', workshop: next.workshop, attendee: publicAttendee(next) });
       return next;
     });
   }

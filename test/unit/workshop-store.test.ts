@@ -108,6 +108,19 @@ function contract(kind: string, open: () => Promise<WorkshopStore>) {
       assert.equal(await s.workshop('w9'), null);
     });
 
+    test('updates from two stores on the same data at once lose none of each other’s changes', async () => {
+      const [s1, s2] = [await fresh(), await fresh()];
+      await s1.saveAttendee(attendee({ id: 'counter', lastSeen: 0 }));
+      const bump = (s: WorkshopStore) => s.updateAttendee('counter', (a) => ({ ...a, lastSeen: a.lastSeen + 1 }));
+      await Promise.all(Array.from({ length: 40 }, (_, i) => bump(i % 2 ? s1 : s2)));
+      assert.equal((await s1.attendee('counter'))?.lastSeen, 40);
+      assert.equal(await s1.updateAttendee('nobody', (a) => a), null);
+      const same = await s2.updateAttendee('counter', () => null);
+      assert.equal(same?.lastSeen, 40, 'no change: the record as it is');
+      await s1.updateWorkshop('w1', (w) => ({ ...w, title: 'Renamed' }));
+      assert.equal((await s2.workshop('w1'))?.title, 'Renamed');
+    });
+
     test('a published message reaches every subscriber, and an unsubscribed one no more', async () => {
       const s = await fresh();
       const seen: Broadcast[] = [];

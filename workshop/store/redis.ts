@@ -42,6 +42,22 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
   const many = async <T>(ids: string[], key: (id: string) => string, parse: (v: unknown) => T): Promise<T[]> =>
     ids.length ? ((await redis.mget(ids.map(key))).filter((v): v is string => v !== null).map((v) => parse(JSON.parse(v)))) : [];
 
+  /** Compare and set, atomically in Redis: written only if the key still holds what was read. */
+  const CAS = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 else return 0 end";
+  async function update<T>(key: string, parse: (v: unknown) => T, change: (v: T) => T | null): Promise<T | null> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const raw = await redis.get(key);
+      if (raw === null) return null;
+      const current = parse(JSON.parse(raw));
+      const next = change(current);
+      if (next === null) return current;
+      const text = JSON.stringify(parse(next));
+      if ((await redis.eval(CAS, 1, key, raw, text)) === 1) return next;
+      // Another instance wrote it meanwhile: read again and redo the change on its result.
+    }
+    throw new Error(`could not update ${key}: it kept changing under this hub`);
+  }
+
   const workshop = async (id: string): Promise<Workshop | null> => {
     const v = await redis.get(k.workshop(id));
     return v === null ? null : Workshop.parse(JSON.parse(v));
@@ -73,6 +89,8 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     async saveAttendee(a) {
       await redis.multi().set(k.attendee(a.id), JSON.stringify(Attendee.parse(a))).zadd(k.attendees(a.workshop), 'NX', a.joinedAt, a.id).exec();
     },
+    updateAttendee: (id, change) => update(k.attendee(id), (v) => Attendee.parse(v), change),
+    updateWorkshop: (id, change) => update(k.workshop(id), (v) => Workshop.parse(v), change),
     async attendee(id) {
       const v = await redis.get(k.attendee(id));
       return v === null ? null : Attendee.parse(JSON.parse(v));

@@ -56,6 +56,21 @@ export function openSqliteStore(file: string): WorkshopStore {
       q.putAttendee.run(a.id, a.workshop, a.joinedAt, JSON.stringify(Attendee.parse(a)));
     },
     attendee: async (id) => at(row(q.attendee.get(id))),
+    // node:sqlite is synchronous: nothing else runs between the read and the write.
+    async updateAttendee(id, change) {
+      const a = at(row(q.attendee.get(id)));
+      const next = a && change(a);
+      if (!next) return a;
+      q.putAttendee.run(next.id, next.workshop, next.joinedAt, JSON.stringify(Attendee.parse(next)));
+      return next;
+    },
+    async updateWorkshop(id, change) {
+      const w = ws(row(q.workshop.get(id)));
+      const next = w && change(w);
+      if (!next) return w;
+      q.updateWorkshop.run(JSON.stringify(Workshop.parse(next)), id);
+      return next;
+    },
     attendees: async (workshop) => q.attendees.all(workshop).map((r) => at(row(r))!),
     async publish(message) {
       // Asynchronous, as over Redis: a subscriber never runs inside the publisher's call.

@@ -15,6 +15,12 @@ export interface WorkshopStore {
   /** Newest first. */
   workshops(): Promise<Workshop[]>;
   saveAttendee(a: Attendee): Promise<void>;
+  /**
+   * Read, change and write one record as one step, even with other hub instances writing
+   * the same record: the result of `change` (null: leave it as it is), or null if none.
+   */
+  updateAttendee(id: string, change: (a: Attendee) => Attendee | null): Promise<Attendee | null>;
+  updateWorkshop(id: string, change: (w: Workshop) => Workshop | null): Promise<Workshop | null>;
   attendee(id: string): Promise<Attendee | null>;
   /** In the order they joined. */
   attendees(workshop: string): Promise<Attendee[]>;
