@@ -202,7 +202,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       if ((await store.attendees(workshop.id)).length >= MAX_ATTENDEES) return refuse(c, `the workshop is full (${MAX_ATTENDEES} attendees)`, true);
       const mine = newSecret();
       const t = now();
-      attendee = { id: newId(), workshop: workshop.id, name: h.name, secretHash: hash(mine), joinedAt: t, lastSeen: t, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null };
+      attendee = { id: newId(), workshop: workshop.id, name: h.name, secretHash: hash(mine), joinedAt: t, lastSeen: t, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null, results: {} };
       await store.saveAttendee(attendee);
       await store.publish({ type: 'attendee', workshop: workshop.id, attendee: publicAttendee(attendee) });
       log(`workshop ${workshop.code}: ${JSON.stringify(h.name)} joined`);
@@ -224,7 +224,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   }
 
   async function attendeeEvent(c: Conn, e: AttendeeEvent): Promise<void> {
-    if (e.type !== 'ping' && e.type !== 'note' && !knownStep(e.lesson, e.step)) return refuse(c, `there is no step ${e.lesson}/${e.step} in this course`);
+    if (e.type === 'result' && !knownStep(e.lesson)) return refuse(c, `there is no lesson ${e.lesson} in this course`);
+    if (e.type !== 'ping' && e.type !== 'note' && e.type !== 'result' && !knownStep(e.lesson, e.step)) return refuse(c, `there is no step ${e.lesson}/${e.step} in this course`);
     const w = await store.workshop(c.workshop!);
     if (!w) return refuse(c, 'this workshop no longer exists', true);
     if (w.ended && e.type !== 'ping') return refuse(c, 'the workshop has ended: it is read-only now');

@@ -1,6 +1,6 @@
 // How an attendee's events move their row in the grid, and when a row counts as stuck.
 // Pure functions: the hub applies them, the console and the tests reason with the same ones.
-import { LIMITS, stepKey, type Attendee, type AttendeeEvent, type StepProgress } from './schema.ts';
+import { LIMITS, MAX_RESULTS, stepKey, type Attendee, type AttendeeEvent, type StepProgress } from './schema.ts';
 
 /** Failed Checks on one step (since it last passed) that make an attendee stuck. */
 export const STUCK_FAILS = 3;
@@ -11,6 +11,12 @@ export const STUCK_MS = 10 * 60_000;
 export function applyEvent(a: Attendee, e: AttendeeEvent, now: number): Attendee {
   const next: Attendee = { ...a, lastSeen: now, steps: { ...a.steps } };
   if (e.type === 'ping' || e.type === 'files') return next;
+  if (e.type === 'result') {
+    const key = `${e.lesson}/${e.experiment}`;
+    if (!(key in a.results) && Object.keys(a.results).length >= MAX_RESULTS) return next;
+    next.results = { ...a.results, [key]: { label: e.label, value: e.value, unit: e.unit, at: now } };
+    return next;
+  }
   if (e.type === 'note') {
     next.note = e.kind ? { kind: e.kind, text: e.text ?? '', at: now } : null;
     return next;

@@ -80,6 +80,21 @@ export type StepProgress = z.infer<typeof StepProgress>;
 export const Note = z.object({ kind: z.enum(['done', 'help']), text: z.string().max(LIMITS.note), at: z.number() });
 export type Note = z.infer<typeof Note>;
 
+/**
+ * A number a lesson's experiment measured on the attendee's machine (a pool size's throughput,
+ * a timer's lateness…). A sandbox page sends it to the lesson page with
+ * `parent.postMessage({ hotpot: 'result', experiment, label, value, unit }, '*')`.
+ */
+export const SandboxResult = z.object({
+  hotpot: z.literal('result'),
+  experiment: id,
+  label: text(80, 'the label'),
+  value: z.number().finite(),
+  unit: text(12, 'the unit'),
+});
+export type SandboxResult = z.infer<typeof SandboxResult>;
+export const MAX_RESULTS = 50;
+
 export const Attendee = z.object({
   id,
   workshop: id,
@@ -97,6 +112,8 @@ export const Attendee = z.object({
   note: Note.nullable(),
   /** Where the attendee runs their sandboxes: in the browser, or their own `npm start`. */
   runtime: z.string().max(20).nullable(),
+  /** The latest result of each experiment, keyed `lesson/experiment`. */
+  results: z.record(z.string(), z.object({ label: z.string(), value: z.number(), unit: z.string(), at: z.number() })).default({}),
 });
 export type Attendee = z.infer<typeof Attendee>;
 /** What the console and the attendee receive: everything but the secret's hash. */
@@ -120,6 +137,7 @@ export const AttendeeEvent = z.discriminatedUnion('type', [
       .refine((f) => Object.keys(f).length <= LIMITS.files, `at most ${LIMITS.files} files`)
       .refine((f) => Object.keys(f).every((p) => filePath.safeParse(p).success), 'file paths stay inside the sandbox, like src/worker.ts'),
   }),
+  z.object({ type: z.literal('result'), lesson: id, ...SandboxResult.omit({ hotpot: true }).shape }),
   z.object({ type: z.literal('ping') }),
 ]);
 export type AttendeeEvent = z.infer<typeof AttendeeEvent>;

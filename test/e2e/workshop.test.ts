@@ -2,7 +2,7 @@
 // (`npm run workshop`), Ada taking part through her own `npm start -- --workshop <link>`
 // (joining by the link it prints), Grace joining on the hub by typing the short code. A failed
 // Check shows in the grid, follow-me moves Grace, a help note is queued and resolved, a
-// message with code is applied, Ada's files are looked at and one shown to the class, and the
+// number from Ada's sandbox page is charted, a message with code is applied, Ada's files are looked at and one shown to the class, and the
 // hub is killed and restarted mid-workshop with everything still there and every page
 // reconnected by itself.
 import assert from 'node:assert/strict';
@@ -137,6 +137,15 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
     await failed.waitFor({ timeout: 30_000 });
     assert.equal((await failed.innerText()).trim(), '✗1');
     assert.ok((await failed.getAttribute('title'))!.includes(reason.trim()), 'the last reason is on the cell');
+  });
+
+  test('a number measured in Ada’s sandbox page reaches the class’s chart; a message from elsewhere does not', async () => {
+    const preview = await waitFor('Ada’s preview frame', () => ada.frames().find((f) => f.url().includes('/preview/')));
+    await ada.evaluate(() => postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 999, unit: 'ms' }, '*'));
+    await preview.evaluate(() => parent.postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 3512, unit: 'ms' }, '*'));
+    const chart = consolePage.locator('figure[data-experiment="async-tasks/signup-answer"]');
+    await chart.getByRole('img', { name: /Ada 3512 ms/ }).waitFor();
+    assert.ok(!(await chart.getByRole('img').getAttribute('aria-label'))!.includes('999'), 'only the sandbox’s own page reports numbers');
   });
 
   test('follow me moves Grace to the instructor’s step', async () => {

@@ -174,6 +174,14 @@ describe('workshop hub on SQLite', () => {
     other.c.ws.close();
   });
 
+  test('an experiment’s result reaches the console; a result that is not a number is refused', async () => {
+    ada.c.send({ type: 'result', lesson: 'async-tasks', experiment: 'jobs-per-second', label: 'Jobs per second, concurrency 8', value: 412.5, unit: 'jobs/s' });
+    const got = await instructor.next('attendee', (m) => 'async-tasks/jobs-per-second' in m.attendee.results);
+    assert.deepEqual({ ...got.attendee.results['async-tasks/jobs-per-second'], at: 0 }, { label: 'Jobs per second, concurrency 8', value: 412.5, unit: 'jobs/s', at: 0 });
+    ada.c.send({ type: 'result', lesson: 'async-tasks', experiment: 'jobs-per-second', label: 'x', value: 'fast', unit: 'jobs/s' });
+    assert.match((await ada.c.next('error')).message, /^refused: value:/);
+  });
+
   test('a second tab of the same attendee is the same row, not a new one', async () => {
     const tab = await connect(hub.port, { type: 'hello', role: 'attendee', workshop: workshop.id, attendee: ada.joined.attendee, secret: ada.joined.secret });
     await tab.next('welcome');

@@ -5,7 +5,7 @@ import { applyEvent, STUCK_FAILS, STUCK_MS, stuck } from '../../workshop/progres
 import type { Attendee, AttendeeEvent } from '../../workshop/schema.ts';
 import { csvCell } from '../../workshop/csv.ts';
 
-const fresh: Attendee = { id: 'a', workshop: 'w', name: 'Ada', secretHash: 'h', joinedAt: 0, lastSeen: 0, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null };
+const fresh: Attendee = { id: 'a', workshop: 'w', name: 'Ada', secretHash: 'h', joinedAt: 0, lastSeen: 0, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null, results: {} };
 const where = { lesson: 'async-tasks', step: 'make-it-async' } as const;
 const play = (events: [AttendeeEvent, number][], start = fresh) => events.reduce((a, [e, t]) => applyEvent(a, e, t), start);
 

@@ -39,6 +39,7 @@ const attendee = (over: Partial<Attendee> = {}): Attendee => ({
   steps: {},
   note: null,
   runtime: null,
+  results: {},
   ...over,
 });
 

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { signal } from '@preact/signals';
 import { currentWorkbench, type WorkbenchEvent, type WorkbenchModel } from '../../workbench/model.ts';
 import { storage } from '../../workbench/storage.ts';
-import type { AttendeeView, ClassMessage, HubMessage, Workshop } from '../../../workshop/schema.ts';
+import { SandboxResult, type AttendeeView, type ClassMessage, type HubMessage, type Workshop } from '../../../workshop/schema.ts';
 import { HubSocket, membership, type Membership } from './client.ts';
 import './workshop.css';
 
@@ -107,8 +107,17 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
       if (state.workshop.value) follow(state.workshop.value);
     };
     const offWorkbench = currentWorkbench.subscribe(attach);
+    // A lesson's experiment, running in the sandbox's page (the preview), reports a number.
+    const onResult = (e: MessageEvent) => {
+      const fromPreview = [...document.querySelectorAll('iframe')].some((f) => f.contentWindow === e.source);
+      const r = fromPreview && model ? SandboxResult.safeParse(e.data) : null;
+      if (!r?.success) return;
+      const { hotpot: _h, ...result } = r.data;
+      s.send({ type: 'result', lesson: model!.data.lesson, ...result });
+    };
+    addEventListener('message', onResult);
     const tick = setInterval(() => (state.now.value = Date.now()), 1000);
-    return () => (offWorkbench(), offEvents(), clearInterval(tick), clearTimeout(filesTimer), s.close());
+    return () => (offWorkbench(), offEvents(), removeEventListener('message', onResult), clearInterval(tick), clearTimeout(filesTimer), s.close());
   }, [member]);
 
   const w = state.workshop.value;

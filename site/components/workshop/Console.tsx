@@ -404,6 +404,8 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Fi
         </ol>
       )}
 
+      <Numbers attendees={attendees} />
+
       <h2>Class</h2>
       <div class="ws-controls">
         <label>
@@ -587,5 +589,42 @@ function Look({ w, who, got, socket, close }: { w: Workshop; who: AttendeeView |
         </>
       )}
     </section>
+  );
+}
+
+/** The class's numbers: each experiment's latest result from every attendee, on one chart. */
+function Numbers({ attendees }: { attendees: AttendeeView[] }) {
+  const keys = [...new Set(attendees.flatMap((a) => Object.keys(a.results)))].sort();
+  if (!keys.length) return null;
+  return (
+    <>
+      <h2>The class’s numbers</h2>
+      {keys.map((key) => {
+        const rows = attendees.flatMap((a) => (a.results[key] ? [{ name: a.name, ...a.results[key]! }] : [])).sort((x, y) => y.value - x.value);
+        const max = Math.max(...rows.map((r) => Math.abs(r.value))) || 1;
+        const latest = rows.reduce((l, r) => (r.at > l.at ? r : l));
+        const bar = 18;
+        return (
+          <figure class="ws-numbers" key={key} data-experiment={key}>
+            <figcaption>
+              {latest.label} <span class="ws-muted">({rows.length} machines, {latest.unit})</span>
+            </figcaption>
+            <svg viewBox={`0 0 600 ${rows.length * bar}`} width="100%" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
+              {rows.map((r, i) => (
+                <g key={r.name + i} transform={`translate(0 ${i * bar})`}>
+                  <text x="0" y={bar - 5} font-size="12" fill="currentColor">
+                    {r.name.length > 22 ? `${r.name.slice(0, 21)}…` : r.name}
+                  </text>
+                  <rect x="170" y="3" height={bar - 6} width={(Math.abs(r.value) / max) * 340} fill="var(--hp-accent)" rx="2" />
+                  <text x={176 + (Math.abs(r.value) / max) * 340} y={bar - 5} font-size="12" fill="currentColor">
+                    {r.value.toLocaleString()} {r.unit}
+                  </text>
+                </g>
+              ))}
+            </svg>
+          </figure>
+        );
+      })}
+    </>
   );
 }
