@@ -141,11 +141,15 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
 
   test('a number measured in Ada’s sandbox page reaches the class’s chart; a message from elsewhere does not', async () => {
     const preview = await waitFor('Ada’s preview frame', () => ada.frames().find((f) => f.url().includes('/preview/')));
-    await ada.evaluate(() => postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 999, unit: 'ms' }, '*'));
     await preview.evaluate(() => parent.postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 3512, unit: 'ms' }, '*'));
     const chart = consolePage.locator('figure[data-experiment="async-tasks/signup-answer"]');
     await chart.getByRole('img', { name: /Ada 3512 ms/ }).waitFor();
-    assert.ok(!(await chart.getByRole('img').getAttribute('aria-label'))!.includes('999'), 'only the sandbox’s own page reports numbers');
+    // The lesson page itself (or any other window) posting the same shape is ignored: the marker
+    // that follows it from the preview arrives, the forged value never does.
+    await ada.evaluate(() => postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 999, unit: 'ms' }, '*'));
+    await preview.evaluate(() => parent.postMessage({ hotpot: 'result', experiment: 'marker', label: 'Marker', value: 1, unit: 'x' }, '*'));
+    await consolePage.locator('figure[data-experiment="async-tasks/marker"]').waitFor();
+    assert.match((await chart.getByRole('img').getAttribute('aria-label'))!, /Ada 3512 ms/, 'only the sandbox’s own page reports numbers');
   });
 
   test('follow me moves Grace to the instructor’s step', async () => {
