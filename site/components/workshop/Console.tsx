@@ -609,14 +609,14 @@ function Numbers({ attendees }: { attendees: AttendeeView[] }) {
             <figcaption>
               {latest.label} <span class="ws-muted">({rows.length} machines, {latest.unit})</span>
             </figcaption>
-            <svg viewBox={`0 0 600 ${rows.length * bar}`} width="100%" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
+            <svg viewBox={`0 0 480 ${rows.length * bar}`} width="100%" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
               {rows.map((r, i) => (
                 <g key={r.name + i} transform={`translate(0 ${i * bar})`}>
                   <text x="0" y={bar - 5} font-size="12" fill="currentColor">
-                    {r.name.length > 22 ? `${r.name.slice(0, 21)}…` : r.name}
+                    {r.name.length > 18 ? `${r.name.slice(0, 17)}…` : r.name}
                   </text>
-                  <rect x="170" y="3" height={bar - 6} width={(Math.abs(r.value) / max) * 340} fill="var(--hp-accent)" rx="2" />
-                  <text x={176 + (Math.abs(r.value) / max) * 340} y={bar - 5} font-size="12" fill="currentColor">
+                  <rect x="130" y="3" height={bar - 6} width={(Math.abs(r.value) / max) * 250} fill="var(--hp-accent)" rx="2" />
+                  <text x={136 + (Math.abs(r.value) / max) * 250} y={bar - 5} font-size="12" fill="currentColor">
                     {r.value.toLocaleString()} {r.unit}
                   </text>
                 </g>
