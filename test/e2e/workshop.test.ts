@@ -105,8 +105,7 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
     assert.ok(printed, course.output());
     ada = await newPage();
     await ada.goto(printed[1]!);
-    await ada.getByLabel('Workshop code').waitFor();
-    assert.equal(await ada.getByLabel('Workshop code').inputValue(), code, 'the link carries the code');
+    await waitFor('the code from the link in the form', async () => (await ada.getByLabel('Workshop code').inputValue()) === code);
     await ada.getByLabel(/Your name/).fill('Ada');
     await ada.getByRole('button', { name: 'Join' }).click();
     await ada.waitForURL(/\/lessons\/async-tasks\//);

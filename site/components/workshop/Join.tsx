@@ -13,6 +13,8 @@ export default function Join() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [current, setCurrent] = useState<Membership | null>(null);
+  // Until hydration the form has no handlers: keep it disabled so nothing typed is lost.
+  const [mounted, setMounted] = useState(false);
 
   useEffect(() => {
     const q = new URLSearchParams(location.search);
@@ -28,6 +30,7 @@ export default function Join() {
     }
     setHub(h);
     setCurrent(membership.get());
+    setMounted(true);
   }, []);
 
   const submit = (e: Event) => {
@@ -80,13 +83,13 @@ export default function Join() {
       <form class="ws-form" onSubmit={submit}>
         <label>
           Workshop code
-          <input name="code" required autoComplete="off" spellcheck={false} maxLength={6} pattern="[A-Za-z0-9]{6}" placeholder="K7M2QX" value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value.toUpperCase())} />
+          <input name="code" disabled={!mounted} required autoComplete="off" spellcheck={false} maxLength={6} pattern="[A-Za-z0-9]{6}" placeholder="K7M2QX" value={code} onInput={(e) => setCode((e.target as HTMLInputElement).value.toUpperCase())} />
         </label>
         <label>
           Your name, as the instructor will see it
-          <input name="name" required maxLength={40} autoComplete="nickname" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+          <input name="name" disabled={!mounted} required maxLength={40} autoComplete="nickname" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
-        <button type="submit" class="ws-primary" disabled={busy || !hub}>
+        <button type="submit" class="ws-primary" disabled={busy || !hub || !mounted}>
           {busy ? 'Joining…' : 'Join'}
         </button>
         {error && (
