@@ -98,9 +98,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   /** How many consoles (on any instance) look at each attendee's files: only then are files relayed. */
   const looks = new Map<string, number>();
 
-  const send = (c: Conn, m: HubMessage) => {
-    if (c.ws.readyState === c.ws.OPEN) c.ws.send(JSON.stringify(m));
+  const sendText = (c: Conn, text: string) => {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
   };
+  const send = (c: Conn, m: HubMessage) => sendText(c, JSON.stringify(m));
   const refuse = (c: Conn, message: string, fatal = false) => {
     send(c, { type: 'error', message, fatal });
     if (fatal) c.ws.close(4000, message.slice(0, 120));
@@ -121,15 +122,17 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       for (const c of conns) if (c.role === 'attendee' && c.attendee === m.attendee) send(c, { type: 'look', on: n > 0 });
       return;
     }
+    // Serialized once, however many sockets it goes to.
+    const text = JSON.stringify(m);
     if (m.type === 'files') {
-      for (const c of conns) if (c.role === 'instructor' && c.workshop === m.workshop && c.looking.has(m.attendee)) send(c, m);
+      for (const c of conns) if (c.role === 'instructor' && c.workshop === m.workshop && c.looking.has(m.attendee)) sendText(c, text);
       return;
     }
     for (const c of conns) {
       if (m.type === 'attendee') {
-        if ((c.role === 'instructor' && c.workshop === m.workshop) || (c.role === 'attendee' && c.attendee === m.attendee.id)) send(c, m);
+        if ((c.role === 'instructor' && c.workshop === m.workshop) || (c.role === 'attendee' && c.attendee === m.attendee.id)) sendText(c, text);
       } else if (c.role === 'instructor' || c.workshop === m.workshop.id) {
-        send(c, m);
+        sendText(c, text);
       }
     }
   });
