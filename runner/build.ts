@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export const BUILD_STAMP = '.build-stamp';
 /** What the site is built from; a change to any of these makes the next start rebuild. */
-export const BUILD_SOURCES = ['site', 'lessons', 'sandboxes', 'broker', 'astro.config.mjs'];
+export const BUILD_SOURCES = ['site', 'lessons', 'sandboxes', 'broker', 'engine', 'workshop', 'astro.config.mjs'];
 
 /**
  * What the build prepares outside dist/ and sandboxes cannot run without: the embedded broker,

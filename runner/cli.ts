@@ -21,6 +21,7 @@ Serves the Hotpot course on this machine and runs its sandboxes as real processe
   --redis-url URL         use this Redis instead of starting the sandboxes' own (default: $REDIS_URL)
   --sandboxes DIR         the sandboxes folder (default: sandboxes/)
   --modules DIR           node_modules linked into every run (default: .hotpot/sandbox-modules/node_modules, else node_modules)
+  --workshop LINK         take part in a workshop: the join link your instructor gave (https://hub/join/?code=K7M2QX)
 ${limitFlags.map((f) => `  --${f.flag} N`.padEnd(26) + f.help).join('\n')}
   -h, --help              show this help
 `;
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
         'redis-url': { type: 'string' },
         sandboxes: { type: 'string' },
         modules: { type: 'string' },
+        workshop: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(limitFlags.map((f) => [f.flag, { type: 'string' as const }])),
       },
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
       fail(`--redis-url must be a URL like redis://127.0.0.1:6379, not ${JSON.stringify(redisUrl)}`);
     }
   }
+
+  const workshop = values.workshop === undefined ? null : await workshopLink(values.workshop as string);
 
   if (!values['no-build']) {
     if (dist !== resolve(defaultDist)) {
@@ -153,8 +157,35 @@ async function main(): Promise<void> {
         : `Warning: --allow-remote: the runner listens on ${host}:${server.port}. Anyone who can reach it and has the token can run programs on this computer as you. Share the link only with people you trust.\n`,
     );
   if (redisUrl) process.stdout.write(`Sandboxes use the Redis at ${redisUrl.replace(/\/\/[^@/]*@/, '//***@')} (their own broker is not started).\n`);
+  if (workshop)
+    process.stdout.write(
+      `Workshop “${workshop.title}”: open http://${shownHost}:${server.port}/join/?hub=${encodeURIComponent(workshop.hub)}&code=${workshop.code}&token=${encodeURIComponent(token)} to join it (your sandboxes run here; your progress goes to ${workshop.hub}).\n`,
+    );
   process.stdout.write(`Hotpot is running at http://${shownHost}:${server.port}/?token=${encodeURIComponent(token)}\n`);
   process.stdout.write('Press Ctrl+C to stop.\n');
+}
+
+/** The hub and code a workshop's join link names, once the hub confirms the workshop exists. */
+async function workshopLink(link: string): Promise<{ hub: string; code: string; title: string }> {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    fail(`--workshop must be the join link your instructor gave, like https://class.example.org/join/?code=K7M2QX, not ${JSON.stringify(link)}`);
+  }
+  const code = (url.searchParams.get('code') ?? '').toUpperCase();
+  if (!/^[A-HJ-NP-Z2-9]{6}$/.test(code) || !/^https?:$/.test(url.protocol)) fail(`--workshop: ${link} is not a join link (it ends with /join/?code= and six letters and digits)`);
+  let res: Response;
+  try {
+    res = await fetch(new URL(`/api/workshop/join/${code}`, url.origin), { signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    fail(`--workshop: the workshop hub at ${url.origin} does not answer (${(e as Error).message}); check the link with your instructor`);
+  }
+  if (res.status === 404) fail(`--workshop: the hub at ${url.origin} has no workshop with the code ${code}`);
+  const info = (await res.json().catch(() => null)) as { title?: string; ended?: boolean } | null;
+  if (!res.ok || typeof info?.title !== 'string') fail(`--workshop: ${url.origin} did not answer as a workshop hub (HTTP ${res.status})`);
+  if (info.ended) process.stderr.write(`hotpot: warning: the workshop “${info.title}” has ended; the hub no longer records progress\n`);
+  return { hub: url.origin, code, title: info.title };
 }
 
 await main();

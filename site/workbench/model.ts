@@ -31,6 +31,16 @@ export type CheckView =
 
 const MAX_OUTPUT = 512 * 1024;
 
+/** What the workbench reports to whoever listens (the workshop client): after the fact, never asked. */
+export type WorkbenchEvent =
+  | { type: 'step'; lesson: string; step: string }
+  | { type: 'edit'; lesson: string; step: string; path: string }
+  | { type: 'run'; lesson: string; step: string; state: RunState }
+  | { type: 'check'; lesson: string; step: string; ok: boolean; reason: string };
+
+/** The workbench on this page, once it has restored the reader's state. */
+export const currentWorkbench = signal<WorkbenchModel | null>(null);
+
 export class WorkbenchModel {
   readonly data: WorkbenchData;
   readonly stepIndex = signal(0);
@@ -81,6 +91,19 @@ export class WorkbenchModel {
   /** Bumped by every connection attempt: progress and results of an older one are ignored. */
   #runtimeSerial = 0;
 
+  #eventListeners = new Set<(event: WorkbenchEvent) => void>();
+  /** Subscribes to the workbench's events; returns the unsubscribe. */
+  onEvent(listener: (event: WorkbenchEvent) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+  #emit(event: WorkbenchEvent): void {
+    for (const l of this.#eventListeners) l(event);
+  }
+  #where() {
+    return { lesson: this.data.lesson, step: this.step.value.id };
+  }
+
   #pageUrl(page: { port: string; path: string } | undefined): string {
     const base = page && this.portUrls.value[page.port];
     return base ? new URL(base.replace(/\/?$/, '/') + page.path.replace(/^\//, ''), location.href).href : '';
@@ -101,6 +124,14 @@ export class WorkbenchModel {
       this.#loadStep(index, true);
       this.passed.value = storage.progress()[this.data.lesson] ?? {};
     });
+    // Once the page has hydrated: the server render reports nothing.
+    this.runState.subscribe((state) => this.#emit({ type: 'run', ...this.#where(), state }));
+    this.check.subscribe((c) => {
+      if (c.state === 'done') this.#emit({ type: 'check', ...this.#where(), ok: c.result.ok, reason: c.result.reason });
+      else if (c.state === 'error') this.#emit({ type: 'check', ...this.#where(), ok: false, reason: c.message });
+    });
+    this.#emit({ type: 'step', ...this.#where() });
+    currentWorkbench.value = this;
   }
 
   // ---- files ---------------------------------------------------------------------------
@@ -123,6 +154,7 @@ export class WorkbenchModel {
     if (index === this.stepIndex.value || !this.data.steps[index]) return;
     this.#loadStep(index);
     storage.saveStep(this.data.lesson, this.step.value.id);
+    this.#emit({ type: 'step', ...this.#where() });
   }
 
   edit(path: string, contents: string): void {
@@ -132,6 +164,7 @@ export class WorkbenchModel {
     const edits: FileMap = {};
     for (const [p, c] of Object.entries(this.files.value)) if (start[p] !== c) edits[p] = c;
     storage.saveEdits(this.data.lesson, this.step.value.id, edits);
+    this.#emit({ type: 'edit', ...this.#where(), path });
   }
 
   /** Files the reader changed from the step's starting point. */

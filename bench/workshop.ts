@@ -1,0 +1,216 @@
+// `npm run bench:workshop`: a class of simulated attendees on loopback against the workshop hub.
+// Not a test: timings on a shared machine are noisy, so they are reported, never asserted
+// (the goal the design names is p99 ≤ 100 ms to the console and to attendees).
+//
+// Each attendee joins by code, then every couple of seconds (jittered) reports what a reader's
+// workbench does: a step change, edits, runs, Checks. Every Check carries its send time, so the
+// instructor's console measures send → shown. Meanwhile the instructor starts a countdown every
+// second whose label carries its send time, so every attendee measures instructor → attendee.
+// Reported: p50 / p99 / max for both, the hub's CPU (per cent of one core) and its memory per
+// attendee. Run twice side by side: one hub on SQLite, and two hubs on one redis-server
+// (attendees alternating between them, the console on the second, so every figure crosses Redis).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import { freePort, startRedis } from '../test/broker/harness.ts';
+import type { HubMessage } from '../workshop/schema.ts';
+import { positiveInt } from './args.ts';
+
+const { values } = parseArgs({
+  options: {
+    attendees: { type: 'string', default: '200' },
+    seconds: { type: 'string', default: '10' },
+    every: { type: 'string', default: '2000' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log('usage: node bench/workshop.ts [--attendees 200] [--seconds 10] [--every 2000]\n  every: milliseconds between one attendee’s events, on average');
+  process.exit(0);
+}
+const N = positiveInt('attendees', values.attendees);
+const SECONDS = positiveInt('seconds', values.seconds);
+const EVERY = positiveInt('every', values.every);
+const SECRET = 'bench-secret';
+const STEPS = ['make-it-async', 'retries-with-backoff', 'idempotent-delivery'];
+
+interface HubProc {
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startHub(args: string[]): Promise<HubProc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['workshop/cli.ts', '--no-build', '--port', String(port), '--secret', SECRET, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', () => /Instructor's console/.test(log) && resolve());
+    child.once('exit', (code) => reject(new Error(`the hub exited with ${code}:\n${log}`)));
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { port, child, stop: async () => (child.kill('SIGTERM'), await exited) };
+}
+
+/** utime + stime in clock ticks, and resident memory in KB, of one process. */
+function usage(pid: number): { ticks: number; rssKb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+  return { ticks, rssKb };
+}
+const TICKS_PER_SECOND = 100;
+
+function client(port: number): Promise<{ ws: WebSocket; send: (m: object) => void; on: (f: (m: HubMessage) => void) => void }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/workshop/ws`);
+    const handlers: ((m: HubMessage) => void)[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as HubMessage;
+      for (const h of handlers) h(m);
+    });
+    ws.once('error', reject);
+    ws.once('open', () => resolve({ ws, send: (m) => ws.send(JSON.stringify(m)), on: (f) => handlers.push(f) }));
+  });
+}
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+interface Result {
+  label: string;
+  console: number[];
+  attendees: number[];
+  sentChecks: number;
+  cpuPercent: number;
+  rssPerAttendeeKb: number;
+  errors: string[];
+}
+
+async function run(label: string, hubs: HubProc[]): Promise<Result> {
+  const errors: string[] = [];
+  const before = hubs.map((h) => usage(h.child.pid!));
+  // The console sits on the last hub: with two, every attendee on the first crosses Redis.
+  const instructor = await client(hubs.at(-1)!.port);
+  const consoleLatency: number[] = [];
+  const seen = new Set<string>(); // a later edit or run re-sends the step's last reason: count each Check once
+  let workshop = '';
+  let code = '';
+  await new Promise<void>((resolve) => {
+    instructor.on((m) => {
+      if (m.type === 'workshops') instructor.send({ type: 'create', title: `bench ${label}`, lessons: ['async-tasks'] });
+      else if (m.type === 'console') ((workshop = m.workshop.id), (code = m.workshop.code), resolve());
+      else if (m.type === 'attendee') {
+        const s = m.attendee.steps[`async-tasks/${m.attendee.step}`];
+        const t = s && /^t=(\d+(?:\.\d+)?)$/.exec(s.lastReason);
+        if (t && !seen.has(`${m.attendee.id} ${t[1]}`)) {
+          seen.add(`${m.attendee.id} ${t[1]}`);
+          consoleLatency.push(performance.timeOrigin + performance.now() - Number(t[1]));
+        }
+      } else if (m.type === 'error') errors.push(`console: ${m.message}`);
+    });
+    instructor.send({ type: 'hello', role: 'instructor', secret: SECRET });
+  });
+
+  const attendeeLatency: number[] = [];
+  const people = [];
+  for (let i = 0; i < N; i++) {
+    const c = await client(hubs[i % hubs.length]!.port);
+    c.on((m) => {
+      if (m.type === 'workshop' && m.workshop.pace) {
+        const t = /^t(\d+(?:\.\d+)?)$/.exec(m.workshop.pace.label);
+        if (t) attendeeLatency.push(performance.timeOrigin + performance.now() - Number(t[1]));
+      } else if (m.type === 'error') errors.push(`attendee ${i}: ${m.message}`);
+    });
+    const welcomed = new Promise<void>((r) => c.on((m) => m.type === 'welcome' && r()));
+    c.send({ type: 'hello', role: 'join', code, name: `attendee ${i}` });
+    await welcomed;
+    people.push(c);
+  }
+  const joined = hubs.map((h) => usage(h.child.pid!));
+  consoleLatency.length = 0;
+
+  const start = Date.now();
+  let sentChecks = 0;
+  const timers: NodeJS.Timeout[] = [];
+  const stamp = () => (performance.timeOrigin + performance.now()).toFixed(3);
+  people.forEach((c, i) => {
+    let n = 0;
+    const tick = () => {
+      if (Date.now() - start > SECONDS * 1000) return;
+      const step = STEPS[Math.floor(n / 6) % STEPS.length]!;
+      const kind = n % 6;
+      if (kind === 0) c.send({ type: 'step', lesson: 'async-tasks', step });
+      else if (kind === 1 || kind === 2) c.send({ type: 'edit', lesson: 'async-tasks', step });
+      else if (kind === 3) c.send({ type: 'run', lesson: 'async-tasks', step, state: 'running' });
+      else (c.send({ type: 'check', lesson: 'async-tasks', step, ok: kind === 5 && i % 2 === 0, reason: `t=${stamp()}` }), sentChecks++);
+      n++;
+      timers.push(setTimeout(tick, EVERY * (0.5 + Math.random())));
+    };
+    timers.push(setTimeout(tick, Math.random() * EVERY));
+  });
+  const pacer = setInterval(() => instructor.send({ type: 'pace', workshop, label: `t${stamp()}`, seconds: 600 }), 1000);
+  await new Promise((r) => setTimeout(r, SECONDS * 1000 + 1500));
+  clearInterval(pacer);
+  timers.forEach(clearTimeout);
+  const after = hubs.map((h) => usage(h.child.pid!));
+  const elapsed = (Date.now() - start) / 1000;
+  const ticks = after.reduce((s, u, i) => s + u.ticks - joined[i]!.ticks, 0);
+  const rssGrowth = joined.reduce((s, u, i) => s + u.rssKb - before[i]!.rssKb, 0);
+  for (const c of [instructor, ...people]) c.ws.close();
+  return {
+    label,
+    console: consoleLatency,
+    attendees: attendeeLatency,
+    sentChecks,
+    cpuPercent: (ticks / TICKS_PER_SECOND / elapsed) * 100,
+    rssPerAttendeeKb: rssGrowth / N,
+    errors,
+  };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'hotpot-bench-workshop-'));
+const results: Result[] = [];
+try {
+  const sqlite = await startHub(['--db', join(tmp, 'bench.db')]);
+  try {
+    results.push(await run('one hub, SQLite', [sqlite]));
+  } finally {
+    await sqlite.stop();
+  }
+  const redis = await startRedis();
+  const url = `redis://127.0.0.1:${redis.port}`;
+  const a = await startHub(['--redis-url', url]);
+  const b = await startHub(['--redis-url', url]);
+  try {
+    results.push(await run('two hubs, redis-server', [a, b]));
+  } finally {
+    await a.stop();
+    await b.stop();
+    await redis.stop();
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
+console.log(`\n${N} attendees, one event each every ~${EVERY} ms for ${SECONDS} s; the instructor starts a countdown every second (clients, hubs and Redis share this machine)\n`);
+console.log('setup                   | Check → console p50 / p99 / max ms (n)   | instructor → attendee p50 / p99 / max ms (n) | hub CPU % | hub KB per attendee');
+for (const r of results)
+  console.log(
+    `${r.label.padEnd(23)} | ${`${f(pct(r.console, 50))} / ${f(pct(r.console, 99))} / ${f(Math.max(...r.console))} (${r.console.length} of ${r.sentChecks})`.padEnd(40)} | ${`${f(pct(r.attendees, 50))} / ${f(pct(r.attendees, 99))} / ${f(Math.max(...r.attendees))} (${r.attendees.length})`.padEnd(44)} | ${f(r.cpuPercent).padStart(9)} | ${f(r.rssPerAttendeeKb).padStart(8)}`,
+  );
+if (results.length === 2) {
+  const [s, r] = results as [Result, Result];
+  console.log(`\nratios, two hubs on Redis / one hub on SQLite: console p99 ×${(pct(r.console, 99) / pct(s.console, 99)).toFixed(2)}, attendee p99 ×${(pct(r.attendees, 99) / pct(s.attendees, 99)).toFixed(2)}, hub CPU (all hubs) ×${(r.cpuPercent / s.cpuPercent).toFixed(2)}`);
+}
+for (const r of results) if (r.errors.length) console.log(`\n${r.label}: ${r.errors.length} errors from the hub, first: ${r.errors[0]}`);

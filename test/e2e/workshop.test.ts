@@ -1,0 +1,243 @@
+// A workshop, as a class lives it, in real Chromium: the instructor's console on the hub
+// (`npm run workshop`), Ada taking part through her own `npm start -- --workshop <link>`
+// (joining by the link it prints), Grace joining on the hub by typing the short code. A failed
+// Check shows in the grid, follow-me moves Grace, a help note is queued and resolved, a
+// number from Ada's sandbox page is charted, a message with code is applied, Ada's files are looked at and one shown to the class, and the
+// hub is killed and restarted mid-workshop with everything still there and every page
+// reconnected by itself.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { cleanup, freePort, launchBrowser, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
+
+interface HubProcess {
+  child: ChildProcess;
+  link: string;
+  log: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+async function startHub(port: number, db: string): Promise<HubProcess> {
+  const child = spawn(process.execPath, ['workshop/cli.ts', '--no-build', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const link = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the hub did not start:\n${log}`)), 30_000);
+    child.stdout!.on('data', () => {
+      const m = /Instructor's console \(keep this link to yourself\): (\S+)/.exec(log);
+      if (m) (clearTimeout(timer), resolve(m[1]!));
+    });
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the hub exited with ${code}:\n${log}`))));
+  });
+  return {
+    child,
+    link,
+    log: () => log,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 * 60_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'hotpot-e2e-workshop-'));
+  const db = join(tmp, 'workshop.db');
+  let hubPort: number;
+  let hub: HubProcess;
+  let course: Course; // Ada's own npm start
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let consolePage: Page;
+  let ada: Page;
+  let grace: Page;
+  let joinLink = '';
+  let code = '';
+  const GRACE = 'Grace <img src=x onerror=pwned=1>'; // within the 40 characters a name may have
+
+  const newPage = async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    contexts.push(context);
+    return context.newPage();
+  };
+  const row = (name: string) => consolePage.locator('tbody tr').filter({ has: consolePage.getByRole('rowheader', { name }) });
+  const cell = (name: string, step: string) => row(name).locator(`td[data-key="async-tasks/${step}"]`);
+
+  before(async () => {
+    hubPort = await freePort();
+    hub = await startHub(hubPort, db);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await hub?.kill();
+    if (course) {
+      await course.stop();
+      cleanup(course);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('the instructor creates a workshop and gets its join link, short code and QR code', async () => {
+    consolePage = await newPage();
+    await consolePage.goto(hub.link);
+    await consolePage.getByLabel('Title').fill('Queues, Tuesday morning');
+    assert.ok(!consolePage.url().includes('key='), 'the secret leaves the address bar');
+    await consolePage.getByRole('checkbox', { name: /Async tasks/ }).waitFor();
+    await consolePage.getByRole('button', { name: 'Create' }).click();
+    code = await consolePage.getByTestId('workshop-code').innerText();
+    assert.match(code, /^[A-HJ-NP-Z2-9]{6}$/);
+    joinLink = await consolePage.getByTestId('join-link').innerText();
+    assert.equal(joinLink, `http://localhost:${hubPort}/join/?code=${code}`);
+    assert.equal(await consolePage.getByRole('img', { name: /QR code of the join link/ }).count(), 1);
+  });
+
+  test('Ada joins by the link her own npm start prints; Grace types the code on the hub’s /join', async () => {
+    course = await startCourse(['--workshop', joinLink]);
+    const printed = /Workshop “Queues, Tuesday morning”: open (\S+) to join it/.exec(course.output());
+    assert.ok(printed, course.output());
+    ada = await newPage();
+    await ada.goto(printed[1]!);
+    await waitFor('the code from the link in the form', async () => (await ada.getByLabel('Workshop code').inputValue()) === code);
+    await ada.getByLabel(/Your name/).fill('Ada');
+    await ada.getByRole('button', { name: 'Join' }).click();
+    await ada.waitForURL(/\/lessons\/async-tasks\//);
+    await ada.locator('.ws-bar[data-connection="open"]').waitFor();
+
+    grace = await newPage();
+    await grace.goto(`http://127.0.0.1:${hubPort}/join`);
+    await grace.getByLabel('Workshop code').fill(code.toLowerCase());
+    await grace.getByLabel(/Your name/).fill(GRACE);
+    await grace.getByRole('button', { name: 'Join' }).click();
+    await grace.waitForURL(/\/lessons\/async-tasks\//);
+    await grace.locator('.ws-bar[data-connection="open"]').waitFor();
+
+    await row('Ada').waitFor();
+    await row(GRACE).waitFor();
+    assert.equal(await row(GRACE).locator('th').innerText().then((t) => t.includes('<img')), true, 'a name is shown as text, never as HTML');
+    assert.equal(await consolePage.evaluate(() => (window as { pwned?: number }).pwned), undefined);
+    await cell('Ada', 'make-it-async').and(consolePage.locator('[data-state="editing"]')).waitFor();
+  });
+
+  test('a failed Check on Ada’s machine shows in the grid, with its count and reason', async () => {
+    await ada.getByRole('button', { name: 'Check', exact: true }).click();
+    const banner = ada.locator('.hp-check[data-check]');
+    await banner.waitFor({ timeout: 180_000 });
+    assert.equal(await banner.getAttribute('data-check'), 'fail');
+    const reason = await banner.locator('.hp-check-reason').innerText();
+    const failed = cell('Ada', 'make-it-async').and(consolePage.locator('[data-state="failed"]'));
+    await failed.waitFor({ timeout: 30_000 });
+    assert.equal((await failed.innerText()).trim(), '✗1');
+    assert.ok((await failed.getAttribute('title'))!.includes(reason.trim()), 'the last reason is on the cell');
+  });
+
+  test('a number measured in Ada’s sandbox page reaches the class’s chart; a message from elsewhere does not', async () => {
+    const preview = await waitFor('Ada’s preview frame', () => ada.frames().find((f) => f.url().includes('/preview/')));
+    await preview.evaluate(() => parent.postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 3512, unit: 'ms' }, '*'));
+    const chart = consolePage.locator('figure[data-experiment="async-tasks/signup-answer"]');
+    await chart.getByRole('img', { name: /Ada 3512 ms/ }).waitFor();
+    // The lesson page itself (or any other window) posting the same shape is ignored: the marker
+    // that follows it from the preview arrives, the forged value never does.
+    await ada.evaluate(() => postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 999, unit: 'ms' }, '*'));
+    await preview.evaluate(() => parent.postMessage({ hotpot: 'result', experiment: 'marker', label: 'Marker', value: 1, unit: 'x' }, '*'));
+    await consolePage.locator('figure[data-experiment="async-tasks/marker"]').waitFor();
+    assert.match((await chart.getByRole('img').getAttribute('aria-label'))!, /Ada 3512 ms/, 'only the sandbox’s own page reports numbers');
+  });
+
+  test('follow me moves Grace to the instructor’s step', async () => {
+    await consolePage.getByLabel('Step to lead everyone to').selectOption('async-tasks/retries-with-backoff');
+    await consolePage.getByRole('button', { name: 'Lead everyone here' }).click();
+    await waitFor('Grace’s workbench on step 2', async () => (await grace.locator('.hp-step-select select').inputValue()) === '1');
+    await cell(GRACE, 'retries-with-backoff').locator('.ws-current').waitFor();
+    // Grace steps away; her bar offers the way back with one click.
+    await grace.locator('.hp-step-select select').selectOption('0');
+    const back = grace.locator('.ws-follow');
+    await back.getByText('The instructor is on Retry with backoff').waitFor();
+    await back.getByRole('button', { name: 'Go there' }).click();
+    await waitFor('Grace back on step 2', async () => (await grace.locator('.hp-step-select select').inputValue()) === '1');
+    await back.waitFor({ state: 'detached' });
+  });
+
+  test('a countdown for an exercise shows on the console and on every attendee’s bar', async () => {
+    await consolePage.getByLabel('Exercise').fill('Retries');
+    await consolePage.getByLabel('Minutes').fill('5');
+    await consolePage.getByRole('button', { name: 'Start countdown' }).click();
+    await consolePage.getByTestId('pace').getByText(/^Retries: [45]:\d\d left$/).waitFor();
+    await grace.locator('.ws-pace').getByText(/^Retries: [45]:\d\d left$/).waitFor();
+    await ada.locator('.ws-pace').getByText(/^Retries: [45]:\d\d left$/).waitFor();
+  });
+
+  test('a help note is queued with its text and resolved by the instructor', async () => {
+    await grace.getByLabel('Note for the instructor').fill('the worker prints nothing');
+    await grace.locator('.ws-bar').getByRole('button', { name: 'Help' }).click();
+    const queue = consolePage.getByRole('list', { name: 'Help queue' });
+    await queue.getByText('the worker prints nothing').waitFor();
+    await queue.getByRole('button', { name: 'Resolved' }).click();
+    await grace.locator('.ws-bar').getByRole('button', { name: 'Help' }).waitFor();
+    await consolePage.getByText('Nobody has asked for help.').waitFor();
+  });
+
+  test('a broadcast snippet reaches attendees as a suggestion; Grace applies it to her file', async () => {
+    const form = consolePage.locator('.ws-message');
+    await form.locator('summary').click();
+    await form.getByLabel('Message').fill('Compare yours with this one');
+    await form.getByLabel('Code (optional)').fill('// the instructor’s version\nexport const GREYLIST_TRIES = 2;\n');
+    await form.getByLabel(/The file it replaces/).fill('settings.ts');
+    await form.getByRole('button', { name: 'Show to everyone' }).click();
+    const suggestion = grace.getByRole('region', { name: 'Message from the instructor' });
+    await suggestion.getByText('Compare yours with this one').waitFor();
+    await ada.getByRole('region', { name: 'Message from the instructor' }).waitFor();
+    await suggestion.getByRole('button', { name: 'Apply to settings.ts' }).click();
+    await suggestion.waitFor({ state: 'detached' });
+    const text = await grace.evaluate(() => (globalThis as unknown as { __hotpot: { files: { value: Record<string, string> } } }).__hotpot.files.value['settings.ts']);
+    assert.equal(text, '// the instructor’s version\nexport const GREYLIST_TRIES = 2;\n');
+    await ada.getByRole('region', { name: 'Message from the instructor' }).getByRole('button', { name: 'Dismiss' }).click();
+    await form.getByRole('button', { name: 'Take it down' }).click();
+  });
+
+  test('the instructor looks at Ada’s files, live, and shows one to the class', async () => {
+    await row('Ada').getByRole('button', { name: /Look at Ada/ }).click();
+    await ada.getByText('The instructor is looking at your files.').waitFor();
+    const panel = consolePage.getByRole('region', { name: 'Ada’s files' });
+    await panel.getByLabel('File').selectOption('settings.ts');
+    const adas = await ada.evaluate(() => (globalThis as unknown as { __hotpot: { files: { value: Record<string, string> } } }).__hotpot.files.value['settings.ts']);
+    await waitFor('Ada’s settings.ts on the console', async () => (await panel.getByTestId('looked-file').textContent()) === adas);
+    await panel.getByRole('button', { name: 'Show this file to the class' }).click();
+    await grace.getByText('Shown to the class: Ada’s settings.ts').waitFor();
+    await ada.getByText('Your settings.ts is being shown to the class.').waitFor();
+    await consolePage.getByRole('button', { name: 'Stop showing' }).click();
+    await grace.getByText('Shown to the class: Ada’s settings.ts').waitFor({ state: 'detached' });
+    await panel.getByRole('button', { name: 'Close' }).click();
+    await ada.getByText('The instructor is looking at your files.').waitFor({ state: 'detached' });
+  });
+
+  test('the hub killed and restarted mid-workshop: everything is still there and every page reconnects by itself', async () => {
+    await hub.kill('SIGKILL');
+    await consolePage.locator('[data-connection="reconnecting"]').waitFor();
+    await ada.locator('.ws-bar[data-connection="reconnecting"]').waitFor();
+    hub = await startHub(hubPort, db);
+    await consolePage.locator('[data-connection="open"]').waitFor({ timeout: 30_000 });
+    await ada.locator('.ws-bar[data-connection="open"]').waitFor({ timeout: 30_000 });
+    await grace.locator('.ws-bar[data-connection="open"]').waitFor({ timeout: 30_000 });
+    // The grid after the restart comes from the file: Ada's failed Check is still there.
+    assert.equal((await cell('Ada', 'make-it-async').innerText()).trim(), '✗1');
+    // And the attendees' pages resumed: a new note from Ada reaches the console.
+    await ada.locator('.ws-bar').getByRole('button', { name: 'Done' }).click();
+    await row('Ada').locator('.ws-sticky-done').waitFor();
+  });
+
+  test('the progress exports as CSV', async () => {
+    const download = consolePage.waitForEvent('download');
+    await consolePage.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = readFileSync((await (await download).path())!, 'utf8');
+    assert.match(csv, /^name,joined,lesson,step/);
+    assert.match(csv, /\r\nAda,[^\r]*,done,,failed ×1,/);
+  });
+});
