@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     server = await createRunnerServer({
       port,
       host,
+      allowedHosts: allowRemote && !isLoopbackHost(host) ? 'any' : 'loopback',
       token,
       dist,
       sandboxesRoot: values.sandboxes ? resolve(values.sandboxes as string) : undefined,

@@ -55,8 +55,10 @@ export interface RunOptions {
   /** When set, processes with role "broker" are not started and every process gets REDIS_URL set to this. */
   redisUrl?: string;
   limits?: Partial<Limits>;
-  /** Random when not given; names the run in preview URLs. */
+  /** Random when not given. */
   id?: string;
+  /** The address a port is shown at in the preview (the server gives each sandbox port its own origin); default `/preview/<run>/<port>/`. */
+  previewUrl?(port: string): string;
   /** Every protocol message of this run (output, process and run states, ports, checks, errors). */
   onMessage?(message: ServerMessage): void;
   /** Called once the run has stopped or failed and its folder is removed. */
@@ -68,6 +70,11 @@ export interface CheckOutcome {
   reason: string;
   output: string;
 }
+
+/** The address sandbox servers are told to bind (HOST). */
+export const SANDBOX_HOST = '127.0.0.1';
+/** The environment variable every process of a run carries, set to the run's id. */
+export const RUN_MARKER = 'HOTPOT_RUN';
 
 const CHECK_OUTPUT_MAX = 64 * 1024;
 const STOP_GRACE_MS = 2000;
@@ -170,6 +177,7 @@ export class Run {
   #files: FileMap;
   #onMessage: (m: ServerMessage) => void;
   #onEnd: ((run: Run) => void) | undefined;
+  #previewUrl: ((port: string) => string) | undefined;
   #processes: ManagedProcess[];
   /** Process groups that may hold processes of this run (leaders, checks, escaped descendants). */
   #pgids = new Set<number>();
@@ -197,6 +205,7 @@ export class Run {
     this.#files = options.files;
     this.#onMessage = options.onMessage ?? (() => {});
     this.#onEnd = options.onEnd;
+    this.#previewUrl = options.previewUrl;
     const owners = portOwners(options.sandbox.manifest.processes);
     this.#processes = options.sandbox.manifest.processes.map((spec) => ({
       spec,
@@ -224,9 +233,9 @@ export class Run {
     }
   }
 
-  /** Preview URL of a port: same origin, through the runner's proxy. */
+  /** Where the preview shows a port. */
   previewUrl(port: string): string {
-    return `/preview/${this.id}/${port}/`;
+    return this.#previewUrl ? this.#previewUrl(port) : `/preview/${this.id}/${port}/`;
   }
 
   /** Where the proxy reaches a port of this run, or null if the run has no such port. */
@@ -323,7 +332,15 @@ export class Run {
     const path = [this.dir ? join(this.dir, 'node_modules', '.bin') : '', dirname(process.execPath), runner.PATH ?? '']
       .filter(Boolean)
       .join(delimiter);
-    const env: Record<string, string> = { PATH: path, TERM: runner.TERM || 'xterm-256color', FORCE_COLOR: '1' };
+    const env: Record<string, string> = {
+      PATH: path,
+      TERM: runner.TERM || 'xterm-256color',
+      FORCE_COLOR: '1',
+      // Servers bind loopback: only this computer (and the runner's preview) reaches them.
+      HOST: SANDBOX_HOST,
+      // Inherited by every descendant: how the runner finds a process that left its group and parent.
+      [RUN_MARKER]: this.id,
+    };
     if (runner.HOME) env.HOME = runner.HOME;
     if (runner.LANG) env.LANG = runner.LANG;
     for (const [k, v] of Object.entries(extra)) env[k] = withPorts(v, this.ports);
