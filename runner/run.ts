@@ -4,16 +4,16 @@
 // sandbox, a step, the files and a callback for the protocol's server messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedSandbox } from '../sandboxes/load.ts';
 import type { FileMap, SandboxProcess, SandboxStep } from '../sandboxes/schema.ts';
 import type { ProcessState, RunState, ServerMessage } from '../engine/contract.ts';
-import { OutputLimiter, checkFiles, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
+import { MiB, OutputLimiter, checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
 import { nodeArgs } from '../engine/node.ts';
 import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '../engine/outcomes.ts';
 import { checkEnv, portOwners, withPorts } from '../engine/ports.ts';
@@ -21,7 +21,8 @@ import { LineWatch, notReadyReason, raceReady, type ReadyOutcome } from '../engi
 import { TailBuffer } from '../engine/text.ts';
 import { writeInside } from './paths.ts';
 import { localProbes } from './probes.ts';
-import { anyAlive, killTreeSync, listProcesses, listProcessesSync, signalGroup, treeMembers } from './proctree.ts';
+import { anyAlive, killMarkedSync, killTreeSync, listProcesses, listProcessesSync, markedProcessesSync, signalGroup, treeMembers } from './proctree.ts';
+import { RunCgroup, inCgroup } from './cgroup.ts';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -82,6 +83,8 @@ const STOP_GRACE_MS = 2000;
 const BROKER_GRACE_MS = 500;
 const KILL_WAIT_MS = 2000;
 const POLL_MS = 50;
+/** How often the run's processes are counted (and its memory measured). */
+const SAMPLE_MS = 250;
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
@@ -120,6 +123,50 @@ function ensureExitHook(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.on('exit', killAllRunsSync);
+}
+
+let watchdog: ChildProcess | null = null;
+/** Tells the watchdog (started with the first run) what to clean up if this process dies. */
+function tellWatchdog(message: object): void {
+  if (!watchdog) {
+    watchdog = spawn(process.execPath, [fileURLToPath(new URL('./watchdog.ts', import.meta.url))], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+      detached: true,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    watchdog.on('error', () => {});
+    watchdog.stdin!.on('error', () => {});
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?(): void }).unref?.();
+  }
+  watchdog.stdin!.write(`${JSON.stringify(message)}\n`);
+}
+
+/** The file a command name runs, looked up as spawn would; null when there is none. */
+function findCommand(file: string, path: string, cwd: string): string | null {
+  const candidates = file.includes('/') ? [isAbsolute(file) ? file : join(cwd, file)] : path.split(delimiter).filter(Boolean).map((d) => join(d, file));
+  for (const c of candidates) {
+    try {
+      accessSync(c, fsConstants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/** Resident memory of these processes together, in bytes (Linux; 0 elsewhere). */
+function residentBytes(pids: number[]): number {
+  let pages = 0;
+  for (const pid of pids) {
+    try {
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) || 0;
+    } catch {
+      // gone
+    }
+  }
+  return pages * 4096;
 }
 
 export function activeRunCount(): number {
@@ -193,6 +240,10 @@ export class Run {
   #checks = new Set<Promise<unknown>>();
   /** Process groups of checks in progress. */
   #checkGroups = new Set<number>();
+  /** The run's cgroup, where this machine allows one. */
+  #cgroup: RunCgroup | null = null;
+  /** Stop-and-restart of a process, one at a time per process. */
+  #restarts = new Map<string, Promise<void>>();
 
   constructor(options: RunOptions) {
     this.id = options.id ?? randomBytes(9).toString('base64url');
@@ -297,6 +348,8 @@ export class Run {
     liveRuns.add(this);
     ensureExitHook();
     this.dir = await mkdtemp(join(tmpdir(), 'hotpot-run-'));
+    this.#cgroup = RunCgroup.create(`hotpot-${process.pid}-${this.id}`, { processes: this.limits.processes, memoryBytes: this.limits.memoryBytes });
+    tellWatchdog({ start: { run: this.id, marker: RUN_MARKER, dir: this.dir, cgroups: this.#cgroup?.dirs ?? [] } });
     this.#checkStopping();
     for (const [path, content] of Object.entries(this.#files)) await writeInside(this.dir, path, content);
     if (this.modulesDir) await symlink(this.modulesDir, join(this.dir, 'node_modules'), 'dir');
@@ -308,7 +361,8 @@ export class Run {
       void this.stop({ message });
     }, this.limits.runMs);
     this.#timeLimit.unref();
-    this.#sampler = setInterval(() => void this.#sample(), 1000);
+    // The kernel enforces the limits where the run has a cgroup; the sampler reports them (and enforces them elsewhere).
+    this.#sampler = setInterval(() => void this.#sample(), SAMPLE_MS);
     this.#sampler.unref();
     for (const p of this.#processes) this.#setState(p, 'waiting');
     for (const p of this.#processes) {
@@ -340,6 +394,8 @@ export class Run {
       HOST: SANDBOX_HOST,
       // Inherited by every descendant: how the runner finds a process that left its group and parent.
       [RUN_MARKER]: this.id,
+      // Every Node process of the run, however started, stops at the memory limit with a clear error.
+      NODE_OPTIONS: `--max-old-space-size=${Math.max(16, Math.floor(this.limits.memoryBytes / MiB))}`,
     };
     if (runner.HOME) env.HOME = runner.HOME;
     if (runner.LANG) env.LANG = runner.LANG;
@@ -358,6 +414,8 @@ export class Run {
       file = process.execPath;
       args = nodeArgs(rest, { version: process.versions.node });
     }
+    // Into the run's cgroup before the command's first instruction (an unknown command is left to spawn to report).
+    if (this.#cgroup && findCommand(file, env.PATH ?? '', this.dir!)) [file, ...args] = inCgroup(this.#cgroup.procsFiles, [file, ...args]) as [string, ...string[]];
     const child = spawn(file, args, { cwd: this.dir!, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     if (child.pid !== undefined) this.#pgids.add(child.pid);
     child.stdin?.on('error', () => {});
@@ -610,24 +668,45 @@ export class Run {
     return { ...verdict, output: output.toString() };
   }
 
-  /** Every second: count the run's processes, adopt escaped groups, forget empty ones. */
+  /** Every SAMPLE_MS: count the run's processes and their memory, adopt escaped groups, forget empty ones. */
   async #sample(): Promise<void> {
     if (this.#sampling || this.#stopping) return;
     this.#sampling = true;
     try {
+      const events = this.#cgroup?.events();
+      if (events?.pidsRefused) return this.#limitHit('too-many-processes', limitMessages.processesRefused(this.limits));
+      if (events?.oomKills) return this.#limitHit('memory-limit', limitMessages.memory(this.limits, 'the kernel ended a process that went over it'));
       const members = treeMembers(await listProcesses(), this.#pgids, this.#rootPids());
       if (this.#stopping) return;
       const live = new Set(members.map((m) => m.pgid));
       for (const g of live) this.#pgids.add(g);
       for (const g of [...this.#pgids]) if (!live.has(g) && !this.#isLeader(g)) this.#pgids.delete(g);
-      if (members.length > this.limits.processes) {
-        const message = limitMessages.processes(this.limits, members.length);
-        this.#send({ type: 'error', code: 'too-many-processes', message });
-        void this.stop({ state: 'failed', message, force: true });
+      const pids = this.#cgroup ? this.#cgroup.members() : members.map((m) => m.pid);
+      const count = Math.max(pids.length, members.length);
+      if (count > this.limits.processes) return this.#limitHit('too-many-processes', limitMessages.processes(this.limits, count));
+      if (!this.#cgroup?.limitsMemory) {
+        const bytes = residentBytes(pids);
+        if (bytes > this.limits.memoryBytes) return this.#limitHit('memory-limit', limitMessages.memory(this.limits, `its processes held ${formatBytes(bytes)}`));
       }
     } finally {
       this.#sampling = false;
     }
+  }
+
+  #limitHit(code: string, message: string): void {
+    if (this.#stopping) return;
+    this.#send({ type: 'error', code, message });
+    void this.stop({ state: 'failed', message, force: true });
+  }
+
+  /** Kills what process groups and the tree do not reach: the cgroup's members, and processes carrying the run's marker. */
+  #killEscapedSync(): void {
+    this.#cgroup?.kill();
+    killMarkedSync(RUN_MARKER, this.id);
+  }
+
+  #escapedAlive(): boolean {
+    return (this.#cgroup?.members().length ?? 0) > 0 || markedProcessesSync(RUN_MARKER, this.id).length > 0;
   }
 
   #rootPids(): number[] {
@@ -677,8 +756,15 @@ export class Run {
       killTreeSync(groups, roots);
       await this.#waitGone(groups, roots, KILL_WAIT_MS);
     }
+    // What left its group and parent (setsid after a double fork) is still in the cgroup, or carries the marker.
+    for (const end = Date.now() + KILL_WAIT_MS; ; await sleep(POLL_MS)) {
+      this.#killEscapedSync();
+      if (!this.#escapedAlive() || Date.now() > end) break;
+    }
     await Promise.race([Promise.all(this.#processes.map((p) => p.exited)), sleep(KILL_WAIT_MS)]);
     await Promise.race([Promise.allSettled([...this.#checks]), sleep(KILL_WAIT_MS)]);
+    this.#cgroup?.remove();
+    tellWatchdog({ end: this.id });
     for (const p of this.#processes) if (p.dropTimer) clearTimeout(p.dropTimer);
     if (this.dir) await rm(this.dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
     this.#pgids.clear();
@@ -703,7 +789,9 @@ export class Run {
     if (this.#timeLimit) clearTimeout(this.#timeLimit);
     if (this.#sampler) clearInterval(this.#sampler);
     killTreeSync(this.#pgids, this.#rootPids());
+    this.#killEscapedSync();
     this.#pgids.clear();
+    this.#cgroup?.remove();
     if (this.dir) {
       try {
         rmSync(this.dir, { recursive: true, force: true });
