@@ -23,6 +23,7 @@ import { writeInside } from './paths.ts';
 import { localProbes } from './probes.ts';
 import { anyAlive, killMarkedSync, killTreeSync, listProcesses, listProcessesSync, markedProcessesSync, signalGroup, treeMembers } from './proctree.ts';
 import { RunCgroup, inCgroup } from './cgroup.ts';
+import { isLoopbackAddress, listenersOf } from './listening.ts';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -85,6 +86,9 @@ const KILL_WAIT_MS = 2000;
 const POLL_MS = 50;
 /** How often the run's processes are counted (and its memory measured). */
 const SAMPLE_MS = 250;
+/** Listening sockets are looked at every this many samples. */
+const LISTEN_EVERY = 4;
+const YELLOW = '\x1b[0;33m';
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
@@ -242,6 +246,10 @@ export class Run {
   #checkGroups = new Set<number>();
   /** The run's cgroup, where this machine allows one. */
   #cgroup: RunCgroup | null = null;
+  /** Sampler ticks so far (some checks run every few ticks). */
+  #ticks = 0;
+  /** Non-loopback listeners already warned about. */
+  #warned = new Set<string>();
   /** Stop-and-restart of a process, one at a time per process. */
   #restarts = new Map<string, Promise<void>>();
 
@@ -572,8 +580,20 @@ export class Run {
     await p.exited;
   }
 
-  /** Starts the process again (killing it first if it runs) and waits for its readiness probe. */
-  async restart(name: string): Promise<void> {
+  /**
+   * Starts the process again (killing it first if it runs) and waits for its readiness probe.
+   * Restarts of one process are never interleaved: a restart asked for while one is under way
+   * joins it (twenty clicks leave one process, not twenty).
+   */
+  restart(name: string): Promise<void> {
+    const running = this.#restarts.get(name);
+    if (running) return running;
+    const task = this.#restartOnce(name).finally(() => this.#restarts.delete(name));
+    this.#restarts.set(name, task);
+    return task;
+  }
+
+  async #restartOnce(name: string): Promise<void> {
     const p = this.#process(name);
     this.#requireActive();
     if (p.replaced) {
@@ -681,6 +701,7 @@ export class Run {
       const live = new Set(members.map((m) => m.pgid));
       for (const g of live) this.#pgids.add(g);
       for (const g of [...this.#pgids]) if (!live.has(g) && !this.#isLeader(g)) this.#pgids.delete(g);
+      if (++this.#ticks % LISTEN_EVERY === 0) this.#warnNonLoopback(members);
       const pids = this.#cgroup ? this.#cgroup.members() : members.map((m) => m.pid);
       const count = Math.max(pids.length, members.length);
       if (count > this.limits.processes) return this.#limitHit('too-many-processes', limitMessages.processes(this.limits, count));
@@ -690,6 +711,24 @@ export class Run {
       }
     } finally {
       this.#sampling = false;
+    }
+  }
+
+  /** Says once, in the process's terminal, that it listens where other computers can reach it. */
+  #warnNonLoopback(members: { pid: number; pgid: number }[]): void {
+    const groupOf = new Map(members.map((m) => [m.pid, m.pgid]));
+    for (const l of listenersOf(members.map((m) => m.pid))) {
+      if (isLoopbackAddress(l.address)) continue;
+      const p = this.#processes.find((x) => this.#alive(x) && x.child!.pid === groupOf.get(l.pid));
+      if (!p) continue;
+      const key = `${p.spec.name} ${l.address} ${l.port}`;
+      if (this.#warned.has(key)) continue;
+      this.#warned.add(key);
+      const shown = l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
+      this.#output(
+        p,
+        `\r\n${YELLOW}[hotpot] warning: "${p.spec.name}" listens on ${shown}, which other computers on the network can reach. Listen on process.env.HOST (${SANDBOX_HOST}, which the runner passes): server.listen(port, process.env.HOST ?? '${SANDBOX_HOST}').${RESET}\r\n`,
+      );
     }
   }
 
