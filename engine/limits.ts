@@ -111,6 +111,9 @@ export const limitMessages = {
     `${JSON.stringify(path)} is ${formatBytes(bytes)}; a file may be at most ${formatBytes(l.fileBytes)}.`,
   filesTooLarge: (l: Limits, bytes: number) =>
     `The files add up to ${formatBytes(bytes)}; together they may be at most ${formatBytes(l.totalBytes)}.`,
+  /** One message to the runner over its cap (the files of a run travel in one). */
+  messageTooLarge: (bytes: number, max: number) =>
+    `The files sent to the runner came to ${formatBytes(bytes)}; one request may be at most ${formatBytes(max)}. Make a file smaller (or remove one) and press Run again.`,
   tooManyFiles: (l: Limits, count: number) => `${count} files were sent; a sandbox may have at most ${l.files}.`,
   tooManyRuns: (l: Limits) =>
     `${l.runs === 1 ? 'A sandbox is' : `${l.runs} sandboxes are`} already running on this runner, the most it runs at once. Stop one (or close its tab) and press Run again.`,

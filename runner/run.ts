@@ -19,7 +19,7 @@ import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '.
 import { checkEnv, portOwners, withPorts } from '../engine/ports.ts';
 import { LineWatch, notReadyReason, raceReady, type ReadyOutcome } from '../engine/probes.ts';
 import { TailBuffer } from '../engine/text.ts';
-import { writeInside } from './paths.ts';
+import { PathError, writeInside } from './paths.ts';
 import { localProbes } from './probes.ts';
 import { anyAlive, killMarkedSync, killTreeSync, listProcesses, listProcessesSync, markedProcessesSync, signalGroup, treeMembers } from './proctree.ts';
 import { RunCgroup, inCgroup } from './cgroup.ts';
@@ -89,6 +89,7 @@ const SAMPLE_MS = 250;
 /** Listening sockets are looked at every this many samples. */
 const LISTEN_EVERY = 4;
 const YELLOW = '\x1b[0;33m';
+const HEAP_OUT = /JavaScript heap out of memory/;
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
@@ -448,6 +449,8 @@ export class Run {
       stream.on('data', (chunk: Buffer) => {
         const text = decoder.decode(chunk, { stream: true });
         if (generation === p.generation) p.lines.feed(text);
+        // Node's own words when a process reaches the heap cap (NODE_OPTIONS above).
+        if (HEAP_OUT.test(text)) this.#limitHit('memory-limit', limitMessages.memory(this.limits, `"${p.spec.name}" ran out of it`));
         const { pass, report } = p.limiter.take(chunk.length, Date.now());
         if (report) this.#output(p, limitMessages.outputDropped(this.limits, report));
         if (pass) this.#output(p, text);
@@ -650,7 +653,14 @@ export class Run {
   async #runCheck(step: SandboxStep): Promise<CheckOutcome> {
     for (const file of step.check.files) {
       const content = await readFile(join(this.sandbox.dir, file));
-      await writeInside(this.dir!, file, content, { replace: true });
+      try {
+        await writeInside(this.dir!, file, content, { replace: true });
+      } catch (e) {
+        // The sandbox's own processes may have replaced a folder of the check (with a link, say).
+        if (e instanceof PathError)
+          throw new RunError('check-files', `The check could not be put into the sandbox: ${e.message}. A process of the sandbox may have changed its folders; press Run to start afresh, then check again.`);
+        throw e;
+      }
     }
     this.#checkStopping();
     const env = this.#env(checkEnv(this.sandbox.manifest.processes, this.ports));

@@ -167,7 +167,8 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     await site.handle(req, res);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
+  // Messages up to four times the cap are read, so one over it gets an answer in words; beyond that ws closes with 1009 (the page explains it).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD * 4 });
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
@@ -204,7 +205,11 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
       ws.ping();
     }, 30_000);
     ping.unref();
-    ws.on('message', (data, isBinary) => void onMessage(session, isBinary ? null : data.toString()));
+    ws.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as ArrayBuffer | Buffer).byteLength;
+      if (bytes > MAX_PAYLOAD) return session.error('too-large', limitMessages.messageTooLarge(bytes, MAX_PAYLOAD));
+      void onMessage(session, isBinary ? null : data.toString());
+    });
     ws.on('error', () => {});
     ws.on('close', () => {
       clearInterval(ping);

@@ -155,7 +155,7 @@ describe('the preview has its own origin', { timeout: 5 * 60_000 }, () => {
     await frame.getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });
     // What a hostile page in the preview would try.
     const reach = await frame.evaluate(async (courseOrigin) => {
-      const tried: Record<string, string> = {};
+      const tried = { cookie: '', meta: '', parent: '', api: '', socket: '' };
       tried.cookie = document.cookie;
       tried.meta = String(document.querySelector('meta[name="hotpot-runner-token"]'));
       try {
