@@ -309,6 +309,11 @@ export class Run {
     return this.#processes.map((p) => ({ name: p.spec.name, state: p.state, pid: p.pid }));
   }
 
+  /** The run's cgroup folders (empty where it has none): for tests and diagnostics. */
+  cgroupDirs(): string[] {
+    return this.#cgroup?.dirs ?? [];
+  }
+
   /** Process groups that may still hold processes of this run. */
   groups(): number[] {
     return [...this.#pgids];
