@@ -251,6 +251,23 @@ describe('runner server', () => {
       }
     });
 
+    test('a run over the message cap gets an answer in words and the socket stays open', async () => {
+      const client = await Client.open(wsUrl);
+      try {
+        client.mark();
+        client.send({ type: 'run', sandbox: 'echo', step: 'answer', files: { 'a.txt': 'x'.repeat(5 * 1024 * 1024) } });
+        const e = await client.waitFor<Of<'error'>>((m) => m.type === 'error', 'the too-large answer');
+        assert.equal(e.code, 'too-large');
+        assert.match(e.message, /came to 5 MiB; one request may be at most 4 MiB/);
+        assert.equal(client.closed, false, 'not closed with 1009');
+        client.mark();
+        client.send({ type: 'check', step: 'answer' });
+        assert.equal((await client.waitFor<Of<'error'>>((m) => m.type === 'error', 'the socket still answers')).code, 'not-running');
+      } finally {
+        await client.close();
+      }
+    });
+
     test('a bad path or size refuses the whole run and writes nothing', async () => {
       const client = await Client.open(wsUrl);
       try {
