@@ -23,6 +23,8 @@ Serves the Hotpot course on this machine and runs its sandboxes as real processe
   --modules DIR           node_modules linked into every run (default: .hotpot/sandbox-modules/node_modules, else node_modules)
 ${limitFlags.map((f) => `  --${f.flag} N`.padEnd(26) + f.help).join('\n')}
   -h, --help              show this help
+
+Environment: HOTPOT_CGROUP=off runs sandboxes without a cgroup per run (see the README's Security section).
 `;
 
 function fail(message: string): never {
