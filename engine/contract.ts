@@ -54,7 +54,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   }),
   /** Raw terminal output (ANSI escapes kept). */
   z.object({ type: z.literal('output'), process: name, data: z.string() }),
-  /** A port of the sandbox is reachable in the preview at this same-origin URL. */
+  /**
+   * A port of the sandbox is reachable in the preview at this URL. The local runner gives each
+   * sandbox port an origin of its own (never the course's), the same for every run of the sandbox.
+   */
   z.object({ type: z.literal('port'), port: name, url: z.string() }),
   z.object({ type: z.literal('check'), step: name, ok: z.boolean(), reason: z.string(), output: z.string() }),
   /** A request was refused or a limit was hit; the message is meant for the reader. */

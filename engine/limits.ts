@@ -23,6 +23,8 @@ export interface Limits {
   files: number;
   /** Runs at once on one runner. */
   runs: number;
+  /** Memory of one run's processes together, in bytes. */
+  memoryBytes: number;
 }
 
 export const KiB = 1024;
@@ -36,6 +38,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   totalBytes: 4 * MiB,
   files: 300,
   runs: 4,
+  memoryBytes: 1024 * MiB,
 });
 
 /** The CLI flag of each limit, in the unit a person types. */
@@ -47,6 +50,7 @@ export const limitFlags: ReadonlyArray<{ key: keyof Limits; flag: string; unit: 
   { key: 'totalBytes', flag: 'max-files-total-kib', unit: KiB, help: 'KiB of all files of one run together' },
   { key: 'files', flag: 'max-files', unit: 1, help: 'files in one run' },
   { key: 'runs', flag: 'max-runs', unit: 1, help: 'runs at once on this runner' },
+  { key: 'memoryBytes', flag: 'max-memory-mib', unit: MiB, help: 'MiB of memory one run may use' },
 ];
 
 /** Limits from parsed CLI values (strings, as node:util parseArgs gives them); throws with a one-line message. */
@@ -93,6 +97,11 @@ const RESET = '\x1b[0m';
 /** The line the reader sees for each limit. */
 export const limitMessages = {
   runTime: (l: Limits) => `This run reached the time limit of ${formatDuration(l.runMs)} and was stopped. Press Run to start it again.`,
+  /** The kernel refused a fork (cgroup pids.max): the count is the limit itself. */
+  processesRefused: (l: Limits) =>
+    `The sandbox tried to start more processes than its limit of ${l.processes} allows, and the system refused them, so the run was stopped. Look for code that starts processes in a loop.`,
+  memory: (l: Limits, what: string) =>
+    `The sandbox used more than its memory limit of ${formatBytes(l.memoryBytes)} (${what}), so the run was stopped. Look for code that keeps everything it reads or makes in memory.`,
   processes: (l: Limits, count: number) =>
     `The sandbox had ${count} processes running, more than the limit of ${l.processes}, so the run was stopped. Look for code that starts processes in a loop.`,
   /** Written into the terminal of the process whose output was dropped (yellow, one line). */
@@ -102,6 +111,9 @@ export const limitMessages = {
     `${JSON.stringify(path)} is ${formatBytes(bytes)}; a file may be at most ${formatBytes(l.fileBytes)}.`,
   filesTooLarge: (l: Limits, bytes: number) =>
     `The files add up to ${formatBytes(bytes)}; together they may be at most ${formatBytes(l.totalBytes)}.`,
+  /** One message to the runner over its cap (the files of a run travel in one). */
+  messageTooLarge: (bytes: number, max: number) =>
+    `The files sent to the runner came to ${formatBytes(bytes)}; one request may be at most ${formatBytes(max)}. Make a file smaller (or remove one) and press Run again.`,
   tooManyFiles: (l: Limits, count: number) => `${count} files were sent; a sandbox may have at most ${l.files}.`,
   tooManyRuns: (l: Limits) =>
     `${l.runs === 1 ? 'A sandbox is' : `${l.runs} sandboxes are`} already running on this runner, the most it runs at once. Stop one (or close its tab) and press Run again.`,

@@ -6,7 +6,11 @@ import type { IncomingMessage } from 'node:http';
 import { TOKEN_HEADER as TOKEN_HEADER_NAME } from '../engine/contract.ts';
 import { messagePage } from './http.ts';
 
-export const TOKEN_COOKIE = 'hotpot_token';
+/** The cookie's name carries the runner's port: cookies are per host, not per port, so two runners on one machine (or any other local server) must not overwrite or receive each other's. */
+export const TOKEN_COOKIE_PREFIX = 'hotpot_token';
+export function tokenCookieName(port: number): string {
+  return `${TOKEN_COOKIE_PREFIX}_${port}`;
+}
 /** Node lower-cases incoming header names. */
 export const TOKEN_HEADER = TOKEN_HEADER_NAME.toLowerCase();
 export const TOKEN_PARAM = 'token';
@@ -41,18 +45,24 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
-/** The Cookie header without the runner's token, so a sandbox never sees it (null when nothing is left). */
+/** Whether a cookie name is a runner's token cookie (this runner's or another's). */
+export function isTokenCookieName(name: string): boolean {
+  const n = name.trim();
+  return n === TOKEN_COOKIE_PREFIX || n.startsWith(`${TOKEN_COOKIE_PREFIX}_`);
+}
+
+/** The Cookie header without any runner's token, so a sandbox never sees it (null when nothing is left). */
 export function cookieWithoutToken(header: string | undefined): string | null {
   if (!header) return null;
   const kept = header
     .split(';')
     .map((p) => p.trim())
-    .filter((p) => p && p.split('=', 1)[0]!.trim() !== TOKEN_COOKIE);
+    .filter((p) => p && !isTokenCookieName(p.split('=', 1)[0]!));
   return kept.length ? kept.join('; ') : null;
 }
 
-export function tokenCookie(token: string): string {
-  return `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function tokenCookie(name: string, token: string): string {
+  return `${name}=${token}; HttpOnly; SameSite=Strict; Path=/`;
 }
 
 export type AuthOutcome =
@@ -71,7 +81,7 @@ export type AuthOutcome =
  * X-Hotpot-Token header are tried, and either being right is enough: a `token` parameter that
  * is not ours then belongs to the page (a sandbox may use one) and is left alone.
  */
-export function authorize(req: IncomingMessage, token: string, options: { redirect?: boolean } = {}): AuthOutcome {
+export function authorize(req: IncomingMessage, token: string, options: { redirect?: boolean; cookieName: string }): AuthOutcome {
   const url = new URL(req.url ?? '/', 'http://runner.invalid');
   const fromQuery = url.searchParams.getAll(TOKEN_PARAM);
   // Judge every candidate, so the time taken does not tell which one was right.
@@ -81,10 +91,10 @@ export function authorize(req: IncomingMessage, token: string, options: { redire
     if (options.redirect === false) return { kind: 'ok' };
     url.searchParams.delete(TOKEN_PARAM);
     const search = url.searchParams.toString();
-    return { kind: 'redirect', location: `${url.pathname}${search ? `?${search}` : ''}`, cookie: tokenCookie(token) };
+    return { kind: 'redirect', location: `${url.pathname}${search ? `?${search}` : ''}`, cookie: tokenCookie(options.cookieName, token) };
   }
   const candidates: string[] = [];
-  const cookie = parseCookies(req.headers.cookie).get(TOKEN_COOKIE);
+  const cookie = parseCookies(req.headers.cookie).get(options.cookieName);
   if (cookie !== undefined) candidates.push(cookie);
   const header = req.headers[TOKEN_HEADER];
   if (typeof header === 'string') candidates.push(header);
@@ -125,3 +135,29 @@ export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\.\d+\.\d+\.\d+$/.test(h);
 }
+
+/** The host name of a Host header, lower-cased, without port or brackets; null when there is none or it is malformed. */
+export function hostnameOf(hostHeader: string | undefined): string | null {
+  if (!hostHeader) return null;
+  try {
+    const url = new URL(`http://${hostHeader}`);
+    if (url.username || url.password || url.pathname !== '/' || url.search) return null;
+    return url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The names the course answers to, against DNS rebinding (as Jupyter's local_hostnames): a page
+ * on attacker.example whose name is made to resolve to 127.0.0.1 still sends
+ * `Host: attacker.example`, and is refused before the token is even looked at.
+ */
+export function courseHostAllowed(hostname: string, boundHost: string): boolean {
+  return isLoopbackHost(hostname) || hostname === boundHost.toLowerCase().replace(/^\[|\]$/g, '');
+}
+
+export const hostRefusedPage = messagePage('This address is not one the runner answers to', [
+  'The Hotpot runner only answers requests addressed to <code>localhost</code>, <code>127.0.0.1</code> or <code>[::1]</code> (or the address given with <code>--host</code>), so that a web page whose name points at this computer cannot reach it.',
+  'Open the link that <code>npm start</code> printed.',
+]);

@@ -24,6 +24,8 @@ Serves the Hotpot course on this machine and runs its sandboxes as real processe
   --workshop LINK         take part in a workshop: the join link your instructor gave (https://hub/join/?code=K7M2QX)
 ${limitFlags.map((f) => `  --${f.flag} N`.padEnd(26) + f.help).join('\n')}
   -h, --help              show this help
+
+Environment: HOTPOT_CGROUP=off runs sandboxes without a cgroup per run (see the README's Security section).
 `;
 
 function fail(message: string): never {
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     server = await createRunnerServer({
       port,
       host,
+      allowedHosts: allowRemote && !isLoopbackHost(host) ? 'any' : 'loopback',
       token,
       dist,
       sandboxesRoot: values.sandboxes ? resolve(values.sandboxes as string) : undefined,

@@ -13,8 +13,29 @@ export const isolationHeaders: Readonly<Record<string, string>> = Object.freeze(
   'Cross-Origin-Resource-Policy': 'same-origin',
 });
 
-export function setIsolationHeaders(res: ServerResponse): void {
-  for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+/** Every response of the course's own origin: isolated, and framed by no other page (clickjacking). */
+export const courseHeaders: Readonly<Record<string, string>> = Object.freeze({
+  ...isolationHeaders,
+  'Content-Security-Policy': "frame-ancestors 'self'",
+  'X-Frame-Options': 'SAMEORIGIN',
+});
+
+/**
+ * Every response of a preview's origin: its own cross-origin isolation (a require-corp page may
+ * frame it only if it opts in with COEP and CORP cross-origin), framed by the course's origins
+ * and no one else's.
+ */
+export function previewHeaders(frameAncestors: string[]): Record<string, string> {
+  return {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+    'Content-Security-Policy': `frame-ancestors ${frameAncestors.join(' ')}`,
+  };
+}
+
+export function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
 }
 
 export function escapeHtml(text: string): string {
@@ -30,25 +51,25 @@ export function messagePage(title: string, paragraphs: string[]): string {
 `;
 }
 
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}, base: Readonly<Record<string, string>> = courseHeaders): void {
   const body = Buffer.from(html, 'utf8');
-  res.writeHead(status, { ...isolationHeaders, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, { ...base, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store', ...headers });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value), 'utf8');
-  res.writeHead(status, { ...isolationHeaders, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+  res.writeHead(status, { ...courseHeaders, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 /** Refuses a WebSocket (or other upgrade) handshake with a plain HTTP response and closes the socket. */
-export function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+export function refuseUpgrade(socket: Duplex, status: number, text: string, base: Readonly<Record<string, string>> = courseHeaders): void {
   if (!socket.writable) return void socket.destroy();
   const body = Buffer.from(`${text}\n`, 'utf8');
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
-    ...Object.entries(isolationHeaders).map(([k, v]) => `${k}: ${v}`),
+    ...Object.entries(base).map(([k, v]) => `${k}: ${v}`),
     'Content-Type: text/plain; charset=utf-8',
     `Content-Length: ${body.length}`,
     'Connection: close',

@@ -150,3 +150,38 @@ export function killTreeSync(pgids: Iterable<number>, roots: Iterable<number> = 
     signalPid(p.pid, 'SIGKILL');
   }
 }
+
+/**
+ * Processes whose environment carries `name=value` (every process of a run inherits the run's
+ * marker): finds a process that left its group and its parent (`setsid` after a double fork).
+ * A process can still shed it (exec with a cleared environment); cgroups cannot be shed.
+ */
+export function markedProcessesSync(name: string, value: string): number[] {
+  if (!hasProc) return [];
+  const needle = Buffer.from(`${name}=${value}\0`);
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    const pid = Number(n);
+    if (pid === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${n}/environ`);
+      const at = env.indexOf(needle);
+      if (at === 0 || (at > 0 && env[at - 1] === 0)) out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+/** SIGKILL every process carrying the marker, a few rounds (one may be forking as we look). */
+export function killMarkedSync(name: string, value: string): number {
+  let killed = 0;
+  for (let round = 0; round < 3; round++) {
+    const pids = markedProcessesSync(name, value);
+    if (!pids.length) break;
+    for (const pid of pids) if (signalPid(pid, 'SIGKILL')) killed++;
+  }
+  return killed;
+}

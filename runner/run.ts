@@ -4,24 +4,26 @@
 // sandbox, a step, the files and a callback for the protocol's server messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedSandbox } from '../sandboxes/load.ts';
 import type { FileMap, SandboxProcess, SandboxStep } from '../sandboxes/schema.ts';
 import type { ProcessState, RunState, ServerMessage } from '../engine/contract.ts';
-import { OutputLimiter, checkFiles, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
+import { MiB, OutputLimiter, checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
 import { nodeArgs } from '../engine/node.ts';
 import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '../engine/outcomes.ts';
 import { checkEnv, portOwners, withPorts } from '../engine/ports.ts';
 import { LineWatch, notReadyReason, raceReady, type ReadyOutcome } from '../engine/probes.ts';
 import { TailBuffer } from '../engine/text.ts';
-import { writeInside } from './paths.ts';
+import { PathError, writeInside } from './paths.ts';
 import { localProbes } from './probes.ts';
-import { anyAlive, killTreeSync, listProcesses, listProcessesSync, signalGroup, treeMembers } from './proctree.ts';
+import { anyAlive, killMarkedSync, killTreeSync, listProcesses, listProcessesSync, markedProcessesSync, signalGroup, treeMembers } from './proctree.ts';
+import { RunCgroup, inCgroup } from './cgroup.ts';
+import { isLoopbackAddress, listenersOf } from './listening.ts';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -55,8 +57,10 @@ export interface RunOptions {
   /** When set, processes with role "broker" are not started and every process gets REDIS_URL set to this. */
   redisUrl?: string;
   limits?: Partial<Limits>;
-  /** Random when not given; names the run in preview URLs. */
+  /** Random when not given. */
   id?: string;
+  /** The address a port is shown at in the preview (the server gives each sandbox port its own origin); default `/preview/<run>/<port>/`. */
+  previewUrl?(port: string): string;
   /** Every protocol message of this run (output, process and run states, ports, checks, errors). */
   onMessage?(message: ServerMessage): void;
   /** Called once the run has stopped or failed and its folder is removed. */
@@ -69,12 +73,23 @@ export interface CheckOutcome {
   output: string;
 }
 
+/** The address sandbox servers are told to bind (HOST). */
+export const SANDBOX_HOST = '127.0.0.1';
+/** The environment variable every process of a run carries, set to the run's id. */
+export const RUN_MARKER = 'HOTPOT_RUN';
+
 const CHECK_OUTPUT_MAX = 64 * 1024;
 const STOP_GRACE_MS = 2000;
 /** Of the grace period, what a broker at least gets after the processes that use it are gone. */
 const BROKER_GRACE_MS = 500;
 const KILL_WAIT_MS = 2000;
 const POLL_MS = 50;
+/** How often the run's processes are counted (and its memory measured). */
+const SAMPLE_MS = 250;
+/** Listening sockets are looked at every this many samples. */
+const LISTEN_EVERY = 4;
+const YELLOW = '\x1b[0;33m';
+const HEAP_OUT = /JavaScript heap out of memory/;
 const DIM = '\x1b[2m';
 const RESET = '\x1b[0m';
 
@@ -113,6 +128,50 @@ function ensureExitHook(): void {
   if (exitHooked) return;
   exitHooked = true;
   process.on('exit', killAllRunsSync);
+}
+
+let watchdog: ChildProcess | null = null;
+/** Tells the watchdog (started with the first run) what to clean up if this process dies. */
+function tellWatchdog(message: object): void {
+  if (!watchdog) {
+    watchdog = spawn(process.execPath, [fileURLToPath(new URL('./watchdog.ts', import.meta.url))], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+      detached: true,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    watchdog.on('error', () => {});
+    watchdog.stdin!.on('error', () => {});
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?(): void }).unref?.();
+  }
+  watchdog.stdin!.write(`${JSON.stringify(message)}\n`);
+}
+
+/** The file a command name runs, looked up as spawn would; null when there is none. */
+function findCommand(file: string, path: string, cwd: string): string | null {
+  const candidates = file.includes('/') ? [isAbsolute(file) ? file : join(cwd, file)] : path.split(delimiter).filter(Boolean).map((d) => join(d, file));
+  for (const c of candidates) {
+    try {
+      accessSync(c, fsConstants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/** Resident memory of these processes together, in bytes (Linux; 0 elsewhere). */
+function residentBytes(pids: number[]): number {
+  let pages = 0;
+  for (const pid of pids) {
+    try {
+      pages += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) || 0;
+    } catch {
+      // gone
+    }
+  }
+  return pages * 4096;
 }
 
 export function activeRunCount(): number {
@@ -170,6 +229,7 @@ export class Run {
   #files: FileMap;
   #onMessage: (m: ServerMessage) => void;
   #onEnd: ((run: Run) => void) | undefined;
+  #previewUrl: ((port: string) => string) | undefined;
   #processes: ManagedProcess[];
   /** Process groups that may hold processes of this run (leaders, checks, escaped descendants). */
   #pgids = new Set<number>();
@@ -185,6 +245,14 @@ export class Run {
   #checks = new Set<Promise<unknown>>();
   /** Process groups of checks in progress. */
   #checkGroups = new Set<number>();
+  /** The run's cgroup, where this machine allows one. */
+  #cgroup: RunCgroup | null = null;
+  /** Sampler ticks so far (some checks run every few ticks). */
+  #ticks = 0;
+  /** Non-loopback listeners already warned about. */
+  #warned = new Set<string>();
+  /** Stop-and-restart of a process, one at a time per process. */
+  #restarts = new Map<string, Promise<void>>();
 
   constructor(options: RunOptions) {
     this.id = options.id ?? randomBytes(9).toString('base64url');
@@ -197,6 +265,7 @@ export class Run {
     this.#files = options.files;
     this.#onMessage = options.onMessage ?? (() => {});
     this.#onEnd = options.onEnd;
+    this.#previewUrl = options.previewUrl;
     const owners = portOwners(options.sandbox.manifest.processes);
     this.#processes = options.sandbox.manifest.processes.map((spec) => ({
       spec,
@@ -224,9 +293,9 @@ export class Run {
     }
   }
 
-  /** Preview URL of a port: same origin, through the runner's proxy. */
+  /** Where the preview shows a port. */
   previewUrl(port: string): string {
-    return `/preview/${this.id}/${port}/`;
+    return this.#previewUrl ? this.#previewUrl(port) : `/preview/${this.id}/${port}/`;
   }
 
   /** Where the proxy reaches a port of this run, or null if the run has no such port. */
@@ -238,6 +307,11 @@ export class Run {
   /** Process names and their current pids (for tests and diagnostics). */
   processes(): { name: string; state: ProcessState; pid: number | undefined }[] {
     return this.#processes.map((p) => ({ name: p.spec.name, state: p.state, pid: p.pid }));
+  }
+
+  /** The run's cgroup folders (empty where it has none): for tests and diagnostics. */
+  cgroupDirs(): string[] {
+    return this.#cgroup?.dirs ?? [];
   }
 
   /** Process groups that may still hold processes of this run. */
@@ -288,6 +362,8 @@ export class Run {
     liveRuns.add(this);
     ensureExitHook();
     this.dir = await mkdtemp(join(tmpdir(), 'hotpot-run-'));
+    this.#cgroup = RunCgroup.create(`hotpot-${process.pid}-${this.id}`, { processes: this.limits.processes, memoryBytes: this.limits.memoryBytes });
+    tellWatchdog({ start: { run: this.id, marker: RUN_MARKER, dir: this.dir, cgroups: this.#cgroup?.dirs ?? [] } });
     this.#checkStopping();
     for (const [path, content] of Object.entries(this.#files)) await writeInside(this.dir, path, content);
     if (this.modulesDir) await symlink(this.modulesDir, join(this.dir, 'node_modules'), 'dir');
@@ -299,7 +375,8 @@ export class Run {
       void this.stop({ message });
     }, this.limits.runMs);
     this.#timeLimit.unref();
-    this.#sampler = setInterval(() => void this.#sample(), 1000);
+    // The kernel enforces the limits where the run has a cgroup; the sampler reports them (and enforces them elsewhere).
+    this.#sampler = setInterval(() => void this.#sample(), SAMPLE_MS);
     this.#sampler.unref();
     for (const p of this.#processes) this.#setState(p, 'waiting');
     for (const p of this.#processes) {
@@ -323,7 +400,17 @@ export class Run {
     const path = [this.dir ? join(this.dir, 'node_modules', '.bin') : '', dirname(process.execPath), runner.PATH ?? '']
       .filter(Boolean)
       .join(delimiter);
-    const env: Record<string, string> = { PATH: path, TERM: runner.TERM || 'xterm-256color', FORCE_COLOR: '1' };
+    const env: Record<string, string> = {
+      PATH: path,
+      TERM: runner.TERM || 'xterm-256color',
+      FORCE_COLOR: '1',
+      // Servers bind loopback: only this computer (and the runner's preview) reaches them.
+      HOST: SANDBOX_HOST,
+      // Inherited by every descendant: how the runner finds a process that left its group and parent.
+      [RUN_MARKER]: this.id,
+      // Every Node process of the run, however started, stops at the memory limit with a clear error.
+      NODE_OPTIONS: `--max-old-space-size=${Math.max(16, Math.floor(this.limits.memoryBytes / MiB))}`,
+    };
     if (runner.HOME) env.HOME = runner.HOME;
     if (runner.LANG) env.LANG = runner.LANG;
     for (const [k, v] of Object.entries(extra)) env[k] = withPorts(v, this.ports);
@@ -341,6 +428,8 @@ export class Run {
       file = process.execPath;
       args = nodeArgs(rest, { version: process.versions.node });
     }
+    // Into the run's cgroup before the command's first instruction (an unknown command is left to spawn to report).
+    if (this.#cgroup && findCommand(file, env.PATH ?? '', this.dir!)) [file, ...args] = inCgroup(this.#cgroup.procsFiles, [file, ...args]) as [string, ...string[]];
     const child = spawn(file, args, { cwd: this.dir!, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     if (child.pid !== undefined) this.#pgids.add(child.pid);
     child.stdin?.on('error', () => {});
@@ -365,6 +454,8 @@ export class Run {
       stream.on('data', (chunk: Buffer) => {
         const text = decoder.decode(chunk, { stream: true });
         if (generation === p.generation) p.lines.feed(text);
+        // Node's own words when a process reaches the heap cap (NODE_OPTIONS above).
+        if (HEAP_OUT.test(text)) this.#limitHit('memory-limit', limitMessages.memory(this.limits, `"${p.spec.name}" ran out of it`));
         const { pass, report } = p.limiter.take(chunk.length, Date.now());
         if (report) this.#output(p, limitMessages.outputDropped(this.limits, report));
         if (pass) this.#output(p, text);
@@ -497,8 +588,20 @@ export class Run {
     await p.exited;
   }
 
-  /** Starts the process again (killing it first if it runs) and waits for its readiness probe. */
-  async restart(name: string): Promise<void> {
+  /**
+   * Starts the process again (killing it first if it runs) and waits for its readiness probe.
+   * Restarts of one process are never interleaved: a restart asked for while one is under way
+   * joins it (twenty clicks leave one process, not twenty).
+   */
+  restart(name: string): Promise<void> {
+    const running = this.#restarts.get(name);
+    if (running) return running;
+    const task = this.#restartOnce(name).finally(() => this.#restarts.delete(name));
+    this.#restarts.set(name, task);
+    return task;
+  }
+
+  async #restartOnce(name: string): Promise<void> {
     const p = this.#process(name);
     this.#requireActive();
     if (p.replaced) {
@@ -555,7 +658,14 @@ export class Run {
   async #runCheck(step: SandboxStep): Promise<CheckOutcome> {
     for (const file of step.check.files) {
       const content = await readFile(join(this.sandbox.dir, file));
-      await writeInside(this.dir!, file, content, { replace: true });
+      try {
+        await writeInside(this.dir!, file, content, { replace: true });
+      } catch (e) {
+        // The sandbox's own processes may have replaced a folder of the check (with a link, say).
+        if (e instanceof PathError)
+          throw new RunError('check-files', `The check could not be put into the sandbox: ${e.message}. A process of the sandbox may have changed its folders; press Run to start afresh, then check again.`);
+        throw e;
+      }
     }
     this.#checkStopping();
     const env = this.#env(checkEnv(this.sandbox.manifest.processes, this.ports));
@@ -593,24 +703,64 @@ export class Run {
     return { ...verdict, output: output.toString() };
   }
 
-  /** Every second: count the run's processes, adopt escaped groups, forget empty ones. */
+  /** Every SAMPLE_MS: count the run's processes and their memory, adopt escaped groups, forget empty ones. */
   async #sample(): Promise<void> {
     if (this.#sampling || this.#stopping) return;
     this.#sampling = true;
     try {
+      const events = this.#cgroup?.events();
+      if (events?.pidsRefused) return this.#limitHit('too-many-processes', limitMessages.processesRefused(this.limits));
+      if (events?.oomKills) return this.#limitHit('memory-limit', limitMessages.memory(this.limits, 'the kernel ended a process that went over it'));
       const members = treeMembers(await listProcesses(), this.#pgids, this.#rootPids());
       if (this.#stopping) return;
       const live = new Set(members.map((m) => m.pgid));
       for (const g of live) this.#pgids.add(g);
       for (const g of [...this.#pgids]) if (!live.has(g) && !this.#isLeader(g)) this.#pgids.delete(g);
-      if (members.length > this.limits.processes) {
-        const message = limitMessages.processes(this.limits, members.length);
-        this.#send({ type: 'error', code: 'too-many-processes', message });
-        void this.stop({ state: 'failed', message, force: true });
+      if (++this.#ticks % LISTEN_EVERY === 0) this.#warnNonLoopback(members);
+      const pids = this.#cgroup ? this.#cgroup.members() : members.map((m) => m.pid);
+      const count = Math.max(pids.length, members.length);
+      if (count > this.limits.processes) return this.#limitHit('too-many-processes', limitMessages.processes(this.limits, count));
+      if (!this.#cgroup?.limitsMemory) {
+        const bytes = residentBytes(pids);
+        if (bytes > this.limits.memoryBytes) return this.#limitHit('memory-limit', limitMessages.memory(this.limits, `its processes held ${formatBytes(bytes)}`));
       }
     } finally {
       this.#sampling = false;
     }
+  }
+
+  /** Says once, in the process's terminal, that it listens where other computers can reach it. */
+  #warnNonLoopback(members: { pid: number; pgid: number }[]): void {
+    const groupOf = new Map(members.map((m) => [m.pid, m.pgid]));
+    for (const l of listenersOf(members.map((m) => m.pid))) {
+      if (isLoopbackAddress(l.address)) continue;
+      const p = this.#processes.find((x) => this.#alive(x) && x.child!.pid === groupOf.get(l.pid));
+      if (!p) continue;
+      const key = `${p.spec.name} ${l.address} ${l.port}`;
+      if (this.#warned.has(key)) continue;
+      this.#warned.add(key);
+      const shown = l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
+      this.#output(
+        p,
+        `\r\n${YELLOW}[hotpot] warning: "${p.spec.name}" listens on ${shown}, which other computers on the network can reach. Listen on process.env.HOST (${SANDBOX_HOST}, which the runner passes): server.listen(port, process.env.HOST ?? '${SANDBOX_HOST}').${RESET}\r\n`,
+      );
+    }
+  }
+
+  #limitHit(code: string, message: string): void {
+    if (this.#stopping) return;
+    this.#send({ type: 'error', code, message });
+    void this.stop({ state: 'failed', message, force: true });
+  }
+
+  /** Kills what process groups and the tree do not reach: the cgroup's members, and processes carrying the run's marker. */
+  #killEscapedSync(): void {
+    this.#cgroup?.kill();
+    killMarkedSync(RUN_MARKER, this.id);
+  }
+
+  #escapedAlive(): boolean {
+    return (this.#cgroup?.members().length ?? 0) > 0 || markedProcessesSync(RUN_MARKER, this.id).length > 0;
   }
 
   #rootPids(): number[] {
@@ -660,8 +810,15 @@ export class Run {
       killTreeSync(groups, roots);
       await this.#waitGone(groups, roots, KILL_WAIT_MS);
     }
+    // What left its group and parent (setsid after a double fork) is still in the cgroup, or carries the marker.
+    for (const end = Date.now() + KILL_WAIT_MS; ; await sleep(POLL_MS)) {
+      this.#killEscapedSync();
+      if (!this.#escapedAlive() || Date.now() > end) break;
+    }
     await Promise.race([Promise.all(this.#processes.map((p) => p.exited)), sleep(KILL_WAIT_MS)]);
     await Promise.race([Promise.allSettled([...this.#checks]), sleep(KILL_WAIT_MS)]);
+    this.#cgroup?.remove();
+    tellWatchdog({ end: this.id });
     for (const p of this.#processes) if (p.dropTimer) clearTimeout(p.dropTimer);
     if (this.dir) await rm(this.dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
     this.#pgids.clear();
@@ -686,7 +843,9 @@ export class Run {
     if (this.#timeLimit) clearTimeout(this.#timeLimit);
     if (this.#sampler) clearInterval(this.#sampler);
     killTreeSync(this.#pgids, this.#rootPids());
+    this.#killEscapedSync();
     this.#pgids.clear();
+    this.#cgroup?.remove();
     if (this.dir) {
       try {
         rmSync(this.dir, { recursive: true, force: true });

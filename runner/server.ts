@@ -7,10 +7,11 @@ import { join, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SandboxError, listSandboxes, loadSandbox, type LoadedSandbox } from '../sandboxes/load.ts';
 import { API_PATH, ClientMessage, HEALTH_PATH, type ServerMessage } from '../engine/contract.ts';
-import { authorize, missingTokenPage, newToken, originAllowed, wrongTokenPage } from './auth.ts';
-import { isolationHeaders, messagePage, refuseUpgrade, sendHtml, sendJson, setIsolationHeaders } from './http.ts';
+import { authorize, courseHostAllowed, hostRefusedPage, hostnameOf, missingTokenPage, newToken, originAllowed, tokenCookieName, wrongTokenPage } from './auth.ts';
+import { courseHeaders, messagePage, previewHeaders, refuseUpgrade, sendHtml, sendJson, setHeaders } from './http.ts';
 import { checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
-import { PREVIEW_PREFIX, proxyHttp, proxyUpgrade, type PreviewTarget } from './proxy.ts';
+import { proxyHttp, proxyUpgrade, type PreviewRoute } from './proxy.ts';
+import { PreviewHosts } from './preview-host.ts';
 import { Run, RunError, projectRoot } from './run.ts';
 import { createStaticSite } from './static.ts';
 
@@ -25,6 +26,12 @@ export interface RunnerServerOptions {
   port?: number;
   /** Default 127.0.0.1. The CLI refuses non-loopback hosts without --allow-remote; this function does not check. */
   host?: string;
+  /**
+   * Host names the course answers to: "loopback" (default) is localhost, 127.0.0.1, ::1 and
+   * `host`; "any" turns the Host check off (--allow-remote on a non-loopback address, where
+   * other machines use names the runner cannot know).
+   */
+  allowedHosts?: 'loopback' | 'any';
   /** Default: a random one (24 bytes, base64url). */
   token?: string;
   /** The built site. Default <project>/dist. */
@@ -109,36 +116,72 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
   const sessions = new Set<Session>();
   let closing = false;
 
-  const resolveTarget = (runId: string, port: string): PreviewTarget | null => runs.get(runId)?.target(port) ?? null;
+  const previewHosts = new PreviewHosts();
+  /** Live runs of each sandbox, oldest first: a preview's origin reaches the newest that has the port. */
+  const bySandbox = new Map<string, Run[]>();
+  /** Known once listening. */
+  let boundPort = 0;
+  let cookieName = '';
+  let previewHeaderSet: Readonly<Record<string, string>> = {};
+  let courseOrigins: string[] = [];
+
+  /** A request's place: the course, a preview's origin, or a Host the runner does not answer to. */
+  function classify(req: IncomingMessage): { kind: 'course' } | { kind: 'preview'; route: PreviewRoute; origin: string } | { kind: 'refused' } {
+    const hostname = hostnameOf(req.headers.host);
+    if (hostname === null) return { kind: 'refused' };
+    const site = previewHosts.site(hostname);
+    if (site || PreviewHosts.looksLikePreview(hostname)) {
+      const runsOf = site ? (bySandbox.get(site.sandbox) ?? []) : [];
+      let target = null;
+      for (let i = runsOf.length - 1; i >= 0 && !target; i--) target = runsOf[i]!.target(site!.port);
+      return { kind: 'preview', route: { port: site?.port ?? hostname.split('.', 1)[0]!, target, headers: previewHeaderSet }, origin: `http://${req.headers.host}` };
+    }
+    if (options.allowedHosts === 'any' || courseHostAllowed(hostname, host)) return { kind: 'course' };
+    return { kind: 'refused' };
+  }
 
   function refuseHttp(res: ServerResponse, kind: 'missing' | 'wrong'): void {
     sendHtml(res, kind === 'missing' ? 401 : 403, kind === 'missing' ? missingTokenPage : wrongTokenPage);
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setIsolationHeaders(res);
-    const auth = authorize(req, token);
+    const place = classify(req);
+    // The Host is judged before anything else (DNS rebinding), the token next.
+    if (place.kind === 'refused') return sendHtml(res, 403, hostRefusedPage);
+    // A preview's origin serves the sandbox and nothing of the runner: no token, no course, no API.
+    if (place.kind === 'preview') return proxyHttp(req, res, place.route);
+    setHeaders(res, courseHeaders);
+    const auth = authorize(req, token, { cookieName });
     if (auth.kind === 'missing' || auth.kind === 'wrong') return refuseHttp(res, auth.kind);
     if (auth.kind === 'redirect') {
-      res.writeHead(302, { ...isolationHeaders, Location: auth.location, 'Set-Cookie': auth.cookie, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      res.writeHead(302, { ...courseHeaders, Location: auth.location, 'Set-Cookie': auth.cookie, 'Cache-Control': 'no-store', 'Content-Length': 0 });
       res.end();
       return;
     }
     const url = req.url ?? '/';
     const pathname = url.split('?', 1)[0]!;
     if (pathname === HEALTH_PATH) return sendJson(res, 200, { ok: true, version: PROTOCOL_VERSION });
-    if (pathname.startsWith(PREVIEW_PREFIX)) return proxyHttp(req, res, resolveTarget);
     if (pathname === API_PATH) {
       return sendHtml(res, 426, messagePage('Upgrade required', ['This address is the runner\u2019s WebSocket API.']), { Upgrade: 'websocket' });
     }
     await site.handle(req, res);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
+  // Messages up to four times the cap are read, so one over it gets an answer in words; beyond that ws closes with 1009 (the page explains it).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD * 4 });
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
-    const auth = authorize(req, token, { redirect: false });
+    const place = classify(req);
+    if (place.kind === 'refused') return refuseUpgrade(socket, 403, 'This address is not one the runner answers to: open the link that npm start printed.');
+    if (place.kind === 'preview') {
+      // The preview's own pages, and the course page (the Broker tab), may connect; no other site.
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== place.origin && !courseOrigins.includes(origin))
+        return refuseUpgrade(socket, 403, 'Connections to a preview from another site are refused.', previewHeaderSet);
+      return proxyUpgrade(req, socket, head, place.route);
+    }
+    const auth = authorize(req, token, { redirect: false, cookieName });
     if (auth.kind === 'missing') return refuseUpgrade(socket, 401, 'Open the link that npm start printed: this connection has no token.');
     if (auth.kind !== 'ok') return refuseUpgrade(socket, 403, 'This token is not the one the runner made at this start: open the link that npm start printed.');
     if (!originAllowed(req)) return refuseUpgrade(socket, 403, 'Connections from another site are refused.');
@@ -148,7 +191,6 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
       return;
     }
-    if (pathname.startsWith(PREVIEW_PREFIX)) return proxyUpgrade(req, socket, head, resolveTarget);
     refuseUpgrade(socket, 404, 'There is no WebSocket endpoint here.');
   }
 
@@ -163,7 +205,11 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
       ws.ping();
     }, 30_000);
     ping.unref();
-    ws.on('message', (data, isBinary) => void onMessage(session, isBinary ? null : data.toString()));
+    ws.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as ArrayBuffer | Buffer).byteLength;
+      if (bytes > MAX_PAYLOAD) return session.error('too-large', limitMessages.messageTooLarge(bytes, MAX_PAYLOAD));
+      void onMessage(session, isBinary ? null : data.toString());
+    });
     ws.on('error', () => {});
     ws.on('close', () => {
       clearInterval(ping);
@@ -257,12 +303,17 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
       redisUrl: options.redisUrl,
       limits,
       onMessage: (m) => session.send(m),
+      previewUrl: (port) => `http://${previewHosts.hostname(sandboxId, port)}:${boundPort}/`,
       onEnd: (r) => {
         runs.delete(r.id);
+        const left = (bySandbox.get(sandboxId) ?? []).filter((x) => x !== r);
+        if (left.length) bySandbox.set(sandboxId, left);
+        else bySandbox.delete(sandboxId);
         if (session.run === r) session.run = null;
       },
     });
     runs.set(run.id, run);
+    bySandbox.set(sandboxId, [...(bySandbox.get(sandboxId) ?? []), run]);
     session.run = run;
     log(`runner: run ${run.id} of ${sandboxId}/${step} started`);
     await run.start().catch(() => {
@@ -292,6 +343,10 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  boundPort = port;
+  cookieName = tokenCookieName(port);
+  courseOrigins = [...new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, `http://${urlHost}:${port}`])];
+  previewHeaderSet = Object.freeze(previewHeaders(courseOrigins));
 
   let closed: Promise<void> | null = null;
   return {

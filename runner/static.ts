@@ -5,7 +5,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { TOKEN_META } from '../engine/contract.ts';
-import { escapeHtml, isolationHeaders, messagePage, sendHtml } from './http.ts';
+import { escapeHtml, courseHeaders, messagePage, sendHtml } from './http.ts';
 
 export const contentTypes: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -109,7 +109,7 @@ export function createStaticSite(distDir: string, token: string): StaticSite {
 
   async function send(req: IncomingMessage, res: ServerResponse, file: string, status: number, urlPath: string): Promise<void> {
     const type = contentType(file);
-    const headers: Record<string, string | number> = { ...isolationHeaders, 'Content-Type': type };
+    const headers: Record<string, string | number> = { ...courseHeaders, 'Content-Type': type };
     if (type.startsWith('text/html')) {
       const html = embedToken(await readFile(file, 'utf8'), token);
       const body = Buffer.from(html, 'utf8');
@@ -125,7 +125,7 @@ export function createStaticSite(distDir: string, token: string): StaticSite {
     headers['Cache-Control'] = urlPath.startsWith('/_astro/') ? 'public, max-age=31536000, immutable' : 'no-cache';
     const since = req.headers['if-modified-since'];
     if (status === 200 && since && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(since) / 1000)) {
-      res.writeHead(304, { ...isolationHeaders, 'Cache-Control': headers['Cache-Control'] as string, 'Last-Modified': headers['Last-Modified'] as string });
+      res.writeHead(304, { ...courseHeaders, 'Cache-Control': headers['Cache-Control'] as string, 'Last-Modified': headers['Last-Modified'] as string });
       res.end();
       return;
     }

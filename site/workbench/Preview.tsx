@@ -28,7 +28,14 @@ function Pane({ url, label, placeholder }: { url: string; label?: string; placeh
         </a>
       </div>
       {url ? (
-        <iframe ref={frame} src={url} title={label ? `Sandbox preview: ${label}` : 'Sandbox preview'} class="hp-preview-frame" />
+        <iframe
+          ref={frame}
+          src={url}
+          title={label ? `Sandbox preview: ${label}` : 'Sandbox preview'}
+          class="hp-preview-frame"
+          // Its own origin: scripts, forms and its own storage, never the course's window or the top of the tab.
+          sandbox="allow-scripts allow-same-origin allow-forms"
+        />
       ) : (
         <p class="hp-placeholder">{placeholder}</p>
       )}

@@ -130,3 +130,93 @@ describe('sandbox lifetime and paths', { timeout: 5 * 60_000 }, () => {
     await context.close();
   });
 });
+
+describe('the preview has its own origin', { timeout: 5 * 60_000 }, () => {
+  let course: Course;
+  before(async () => (course = await startCourse()));
+  after(async () => {
+    await course.stop();
+    cleanup(course);
+  });
+
+  test('the preview embeds and works, yet cannot reach the token, the runner or the course page; a tab opened on it survives the next Run', async () => {
+    const { context, page } = await openCourse(browser, course);
+    await page.goto(`${course.origin}${LESSON}?runtime=local`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await waitForRunning(page);
+    const iframe = page.locator('iframe[title="Sandbox preview"]');
+    const src = (await iframe.getAttribute('src'))!;
+    const preview = new URL(src);
+    assert.match(preview.hostname, /^async-tasks-web-[0-9a-f]{20}\.localhost$/, src);
+    assert.notEqual(preview.origin, course.origin);
+    // The frame gets scripts, forms and its own origin, nothing of the course's tab.
+    assert.deepEqual((await iframe.getAttribute('sandbox'))!.split(/\s+/).sort(), ['allow-forms', 'allow-same-origin', 'allow-scripts']);
+    const frame = page.frames().find((f) => f.url().startsWith(preview.origin))!;
+    await frame.getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });
+    // What a hostile page in the preview would try.
+    const reach = await frame.evaluate(async (courseOrigin) => {
+      const tried = { cookie: '', meta: '', parent: '', api: '', socket: '' };
+      tried.cookie = document.cookie;
+      tried.meta = String(document.querySelector('meta[name="hotpot-runner-token"]'));
+      try {
+        tried.parent = String(window.parent.document.querySelector('meta[name="hotpot-runner-token"]'));
+      } catch (e) {
+        tried.parent = `refused: ${(e as Error).name}`;
+      }
+      try {
+        const res = await fetch(`${courseOrigin}/api/runner/health`, { credentials: 'include' });
+        tried.api = `status ${res.status}`;
+      } catch (e) {
+        tried.api = `refused: ${(e as Error).name}`;
+      }
+      tried.socket = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${courseOrigin.replace('http', 'ws')}/api/runner`);
+        ws.onopen = () => (ws.close(), resolve('open'));
+        ws.onerror = () => resolve('refused');
+      });
+      return tried;
+    }, course.origin);
+    assert.equal(reach.cookie, '', 'no token cookie on the preview origin');
+    assert.equal(reach.meta, 'null', 'no token in the preview page');
+    assert.match(reach.parent, /^refused: SecurityError/, 'the course page is out of reach');
+    assert.match(reach.api, /^refused: TypeError/, "the runner's API answers no cross-origin read");
+    assert.equal(reach.socket, 'refused', "the runner's socket refuses the preview's origin");
+
+    // "Open in new tab", then Run again: the tab's address still shows the sandbox.
+    const tab = await context.newPage();
+    await tab.goto(src);
+    await tab.getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.locator('.hp-workbench[data-run-state="stopped"]').waitFor({ timeout: 30_000 });
+    const stopped = await tab.reload();
+    assert.equal(stopped!.status(), 404);
+    assert.match(await tab.locator('body').innerText(), /This preview is not running/);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await waitForRunning(page);
+    assert.equal(await iframe.getAttribute('src'), src, "the workbench's frame has the same address");
+    const again = await tab.reload();
+    assert.equal(again!.status(), 200);
+    await tab.getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });
+    await context.close();
+  });
+});
+
+describe('processes tied to the run', { timeout: 5 * 60_000 }, () => {
+  test('kill -9 of the runner: the watchdog ends every sandbox process and removes the run folder', async () => {
+    const course = await startCourse();
+    try {
+      const { context, page } = await openCourse(browser, course);
+      await page.goto(`${course.origin}${LESSON}?runtime=local`);
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await waitForRunning(page);
+      assert.ok(processesUnder(course.tmp).length >= 3);
+      await course.stop('SIGKILL');
+      await waitFor('the sandbox processes to be gone after the runner was killed', () => processesUnder(course.tmp).length === 0, 20_000);
+      await waitFor('the run folder to be removed', () => readdirSync(course.tmp).filter((f) => f.startsWith('hotpot-run-')).length === 0, 10_000);
+      await context.close();
+    } finally {
+      await course.stop();
+      cleanup(course);
+    }
+  });
+});

@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import { loadSandbox, sandboxesDir } from '../../sandboxes/load.ts';
 import type { FileMap, SandboxManifest } from '../../sandboxes/schema.ts';
 import { createRunnerServer, type RunnerServer } from '../../runner/server.ts';
-import { TOKEN_HEADER } from '../../engine/contract.ts';
 import { LocalRuntime } from '../../site/runtime/local/index.ts';
 import { WebContainerRuntime, prepareContainer } from '../../site/runtime/webcontainer/index.ts';
 import type { RunEvents, RunHandle, RunState, SandboxRuntime } from '../../site/runtime/types.ts';
-import { fixtureDist, fixtureSandboxes, sleep } from '../fixtures/runner-client.ts';
+import { fixtureDist, fixtureSandboxes, localFetch, sleep } from '../fixtures/runner-client.ts';
 import { StandInContainer } from '../fixtures/webcontainer-standin.ts';
 import { freePort } from './harness.ts';
 
@@ -86,7 +85,8 @@ async function localSubject(id: string, root: string, dist: string): Promise<Sub
     runtime: new LocalRuntime(server.token, server.url),
     manifest: sandbox.manifest,
     steps: sandbox.steps,
-    get: (url, path) => fetch(new URL(path.replace(/^\//, ''), new URL(url, server.url)), { headers: { [TOKEN_HEADER]: server.token } }),
+    // The runner's preview is an origin of its own under .localhost (as a browser resolves it).
+    get: (url, path) => localFetch(new URL(path.replace(/^\//, ''), new URL(url, server.url)).href),
     alive: () => server.runs().length,
     close: () => server.close(),
   };

@@ -12,6 +12,7 @@ describe('defaults', () => {
       totalBytes: 4 * MiB,
       files: 300,
       runs: 4,
+      memoryBytes: 1024 * MiB,
     });
   });
 

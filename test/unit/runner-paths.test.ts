@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ describe('resolveInside and writeInside', () => {
     await writeInside(root, 'src/deep/file.txt', 'héllo');
     assert.equal(await readFile(join(root, 'src/deep/file.txt'), 'utf8'), 'héllo');
     // Written once: a second write without replace fails rather than overwrite.
-    await assert.rejects(writeInside(root, 'src/deep/file.txt', 'again'), /EEXIST/);
+    await assert.rejects(writeInside(root, 'src/deep/file.txt', 'again'), /"src\/deep\/file.txt" is refused: something is already there/);
     await writeInside(root, 'src/deep/file.txt', 'replaced', { replace: true });
     assert.equal(await readFile(join(root, 'src/deep/file.txt'), 'utf8'), 'replaced');
   });
@@ -86,12 +87,46 @@ describe('resolveInside and writeInside', () => {
     assert.deepEqual(await readdir(outside), []);
   });
 
+  test('"..foo" is a name like any other: written inside, not refused late as outside', async () => {
+    assert.equal(pathProblem('..foo'), null);
+    assert.equal(resolveInside(root, '..foo/..bar.txt'), join(root, '..foo', '..bar.txt'));
+    await writeInside(root, '..foo/..bar.txt', 'dots');
+    assert.equal(await readFile(join(root, '..foo/..bar.txt'), 'utf8'), 'dots');
+  });
+
+  test('a failure names the path the reader sent, never the run folder', async () => {
+    // A name the rules let through but the file system refuses: 255 bytes is the rule, so go around it.
+    const long = 'é'.repeat(130);
+    assert.match(pathProblem(long) ?? '', /at most 255 bytes/);
+    const err = await writeInside(root, `a/${'x'.repeat(100)}/${'y'.repeat(100)}/${'z'.repeat(300)}`, 'x').catch((e: Error) => e);
+    assert.ok(err instanceof PathError);
+    assert.doesNotMatch(err.message, new RegExp(root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 'no temp path in the message');
+  });
+
+  test('a folder swapped for a symlink while writing never moves the write outside (race)', async () => {
+    // Another process swaps race/x between a real folder and a link to outside as fast as it can.
+    await mkdir(join(root, 'race'));
+    const swapper = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs');
+      const x = ${JSON.stringify(join(root, 'race', 'x'))};
+      for (;;) {
+        try { fs.rmSync(x, { recursive: true, force: true }); fs.mkdirSync(x); } catch {}
+        try { fs.rmSync(x, { recursive: true, force: true }); fs.symlinkSync(${JSON.stringify(outside)}, x); } catch {}
+      }`], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 400; i++) await writeInside(root, `race/x/f${i}.txt`, 'x').catch(() => {});
+    } finally {
+      swapper.kill('SIGKILL');
+    }
+    assert.deepEqual(await readdir(outside), [], 'nothing was written through the link');
+  });
+
   test('never writes through a symlinked file', async () => {
     const target = join(outside, 'target.txt');
     await writeFile(target, 'original');
     await mkdir(join(root, 'links'));
     await symlink(target, join(root, 'links/file.txt'));
-    await assert.rejects(writeInside(root, 'links/file.txt', 'x'), /EEXIST/);
+    await assert.rejects(writeInside(root, 'links/file.txt', 'x'), /something is already there/);
     // With replace, the link itself is replaced by a file; the target is untouched.
     await writeInside(root, 'links/file.txt', 'mine', { replace: true });
     assert.equal(await readFile(target, 'utf8'), 'original');

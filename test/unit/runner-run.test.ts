@@ -1,11 +1,15 @@
 // One run without the server (as benchmarks use it): failures while starting, and each run
 // limit hit for real. Fixture: test/fixtures/sandboxes/misbehave (mode.txt says how it misbehaves).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { loadSandbox, type LoadedSandbox } from '../../sandboxes/load.ts';
 import type { ServerMessage } from '../../engine/contract.ts';
 import { Run, RunError } from '../../runner/run.ts';
+import { RunCgroup, TASKS_PER_PROCESS } from '../../runner/cgroup.ts';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Limits } from '../../engine/limits.ts';
 import { fixtureSandboxes, isAlive, waitUntil } from '../fixtures/runner-client.ts';
 
@@ -99,7 +103,8 @@ describe('limits, hit for real', () => {
     await waitUntil(() => lastRun(messages)?.state === 'failed', 'the run to fail on the process limit', 20_000);
     const error = messages.find((m): m is Of<'error'> => m.type === 'error')!;
     assert.equal(error.code, 'too-many-processes');
-    assert.match(error.message, /more than the limit of 4, so the run was stopped/);
+    // Counted by the runner, or refused by the kernel first where the run has a pids cgroup.
+    assert.match(error.message, /(more than the limit of 4|limit of 4 allows).*so the run was stopped/);
     assert.equal(lastRun(messages)!.message, error.message);
     await waitUntil(() => processesIn(dir).length === 0, 'every process of the run to be gone');
     assert.equal(existsSync(dir), false);
@@ -135,6 +140,133 @@ describe('--redis-url', () => {
       assert.equal(env.REDIS_URL, url);
     } finally {
       await run.stop();
+    }
+  });
+});
+
+/** Whether this machine gives a run a cgroup with a kernel process cap (tests of the cap need one). */
+function kernelCapsProcesses(): boolean {
+  const probe = RunCgroup.create(`hotpot-probe-${process.pid}`, { processes: 4, memoryBytes: 64 * 1024 * 1024 });
+  const caps = probe?.limitsProcesses ?? false;
+  probe?.remove();
+  return caps;
+}
+
+describe('every process is tied to its run', () => {
+  for (const cgroup of ['on', 'off'] as const) {
+    test(`a daemon that double-forks and calls setsid does not survive Stop (HOTPOT_CGROUP=${cgroup})`, async () => {
+      const before = process.env.HOTPOT_CGROUP;
+      if (cgroup === 'off') process.env.HOTPOT_CGROUP = 'off';
+      try {
+        const { run, messages, started } = start('escape');
+        await started;
+        await waitUntil(() => messages.some((m) => m.type === 'output' && /escaped pid \d+/.test(m.data)), 'the daemon to say its pid');
+        const text = messages.filter((m): m is Of<'output'> => m.type === 'output').map((m) => m.data).join('');
+        const daemon = Number(/escaped pid (\d+)/.exec(text)![1]);
+        assert.ok(isAlive(daemon), 'the daemon runs');
+        const sid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3]);
+        assert.notEqual(sid(daemon), sid(run.processes()[0]!.pid!), 'it left the run\'s session');
+        await run.stop();
+        assert.equal(isAlive(daemon), false, 'Stop ended the daemon too');
+      } finally {
+        if (before === undefined) delete process.env.HOTPOT_CGROUP;
+        else process.env.HOTPOT_CGROUP = before;
+      }
+    });
+  }
+
+  test('the process limit is the kernel\'s where a cgroup caps it: a fork bomb is stopped before it gets far', { skip: kernelCapsProcesses() ? false : 'no pids cgroup here' }, async () => {
+    // Every process of a run is in its cgroup, whose pids.max the kernel enforces on each fork.
+    const calm = start('ok', { processes: 4 });
+    await calm.started;
+    try {
+      const groups = readFileSync(`/proc/${calm.run.processes()[0]!.pid}/cgroup`, 'utf8');
+      assert.match(groups, new RegExp(`hotpot-${process.pid}-${calm.run.id}`), `the app is in the run's cgroup: ${groups}`);
+      const capped = calm.run.cgroupDirs().map((d) => join(d, 'pids.max')).filter((f) => existsSync(f));
+      assert.ok(capped.length > 0, "the run's cgroup has a pids.max");
+      assert.equal(readFileSync(capped[0]!, 'utf8').trim(), String(4 * TASKS_PER_PROCESS));
+    } finally {
+      await calm.run.stop();
+    }
+    const { run, messages, started } = start('bomb', { processes: 4 });
+    await started.catch(() => {});
+    await waitUntil(() => lastRun(messages)?.state === 'failed', 'the run to fail on the process limit', 30_000);
+    const said = messages.filter((m): m is Of<'output'> => m.type === 'output').map((m) => m.data).join('');
+    const made = Math.max(0, ...(said.match(/made \d+/g) ?? []).map((m) => Number(m.slice(5))));
+    assert.ok(made > 0, 'the bomb got going');
+    assert.ok(made <= 4 * TASKS_PER_PROCESS, `the kernel refused forks at its cap: ${made} children were made of 300`);
+    assert.equal(messages.find((m): m is Of<'error'> => m.type === 'error')!.code, 'too-many-processes');
+    await waitUntil(() => processesIn(run.dir!).length === 0, 'every process of the run to be gone');
+  });
+
+  test('a run over its memory limit is stopped with a message saying so', async () => {
+    const { run, messages, started } = start('memory', { memoryBytes: 96 * 1024 * 1024 });
+    await started.catch(() => {});
+    await waitUntil(() => lastRun(messages)?.state === 'failed', 'the run to fail on the memory limit', 60_000);
+    const error = messages.find((m): m is Of<'error'> => m.type === 'error' && m.code === 'memory-limit');
+    assert.ok(error, `a memory-limit error: ${JSON.stringify(messages.filter((m) => m.type === 'error'))}`);
+    assert.match(error.message, /used more than its memory limit of 96 MiB/);
+    assert.equal(existsSync(run.dir!), false);
+  });
+
+  test('a process listening beyond loopback gets a warning in its terminal; one on HOST does not', async () => {
+    const all = start('ok');
+    await all.started;
+    try {
+      await waitUntil(() => all.messages.some((m) => m.type === 'output' && m.data.includes('[hotpot] warning')), 'the warning', 20_000);
+      const warning = all.messages.find((m): m is Of<'output'> => m.type === 'output' && m.data.includes('[hotpot] warning'))!;
+      assert.equal(warning.process, 'app');
+      assert.match(warning.data, /"app" listens on (\[::\]|0\.0\.0\.0):\d+, which other computers on the network can reach/);
+      assert.match(warning.data, /process\.env\.HOST \(127\.0\.0\.1/);
+    } finally {
+      await all.run.stop();
+    }
+    const loop = start('loopback');
+    await loop.started;
+    try {
+      assert.ok(loop.messages.some((m) => m.type === 'output' && m.data.includes('app: ok on 127.0.0.1')), 'the runner passed HOST=127.0.0.1');
+      await new Promise((r) => setTimeout(r, 2500)); // the listeners are looked at every second
+      assert.ok(!loop.messages.some((m) => m.type === 'output' && m.data.includes('[hotpot] warning')), 'no warning for loopback');
+    } finally {
+      await loop.run.stop();
+    }
+  });
+
+  test('twenty restarts at once leave one process running', async () => {
+    const run = new Run({ sandbox: echo, step: 'answer', files: echo.steps[0]!.files });
+    await run.start();
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => run.restart('spawner')));
+      await new Promise((r) => setTimeout(r, 500));
+      const spawners = processesIn(run.dir!).filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('spawner.js');
+        } catch {
+          return false;
+        }
+      });
+      assert.equal(spawners.length, 1, `spawner processes: ${spawners.join(', ')}`);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  test('a check whose folder the sandbox replaced with a link fails with words, not "internal"', async () => {
+    const run = new Run({ sandbox: echo, step: 'answer', files: echo.steps[0]!.files });
+    await run.start();
+    const outside = mkdtempSync(join(tmpdir(), 'hotpot-outside-'));
+    try {
+      symlinkSync(outside, join(run.dir!, 'checks'));
+      await assert.rejects(run.check('answer'), (e: unknown) => {
+        assert.ok(e instanceof RunError, String(e));
+        assert.equal(e.code, 'check-files');
+        assert.match(e.message, /"checks" is not a folder.*press Run to start afresh/);
+        return true;
+      });
+      assert.deepEqual(readdirSync(outside), []);
+    } finally {
+      await run.stop();
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 });

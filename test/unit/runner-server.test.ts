@@ -14,7 +14,7 @@ import { loadSandbox } from '../../sandboxes/load.ts';
 import type { FileMap } from '../../sandboxes/schema.ts';
 import type { ServerMessage } from '../../engine/contract.ts';
 import { createRunnerServer, type RunnerServer } from '../../runner/server.ts';
-import { Client, cwdOf, fixtureDist, fixtureSandboxes, isAlive, upgradeStatus, waitUntil } from '../fixtures/runner-client.ts';
+import { Client, cwdOf, fixtureDist, fixtureSandboxes, isAlive, localFetch, lookupLocalhost, upgradeStatus, waitUntil } from '../fixtures/runner-client.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const isolation = {
@@ -27,6 +27,18 @@ type Of<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
 
 function assertIsolation(res: Response, where: string): void {
   for (const [k, v] of Object.entries(isolation)) assert.equal(res.headers.get(k), v, `${k} on ${where}`);
+  // No other page may frame the course (clickjacking).
+  assert.equal(res.headers.get('content-security-policy'), "frame-ancestors 'self'", `frame-ancestors on ${where}`);
+  assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN', `X-Frame-Options on ${where}`);
+}
+
+/** A preview's origin: isolated on its own, embeddable by a cross-origin-isolated course page, framed by the course alone. */
+function assertPreviewHeaders(res: Response | Record<string, unknown>, port: number, where: string): void {
+  const get = (k: string) => (res instanceof Response ? res.headers.get(k) : (res[k] as string | undefined));
+  assert.equal(get('cross-origin-opener-policy'), 'same-origin', `COOP on ${where}`);
+  assert.equal(get('cross-origin-embedder-policy'), 'require-corp', `COEP on ${where}`);
+  assert.equal(get('cross-origin-resource-policy'), 'cross-origin', `CORP on ${where}`);
+  assert.equal(get('content-security-policy'), `frame-ancestors http://localhost:${port} http://127.0.0.1:${port} http://[::1]:${port}`, `frame-ancestors on ${where}`);
 }
 
 /** Run folders holding this file (other test files may be running sandboxes at the same time). */
@@ -84,7 +96,7 @@ describe('runner server', () => {
     });
 
     test('a wrong token: 403 (cookie, header or query)', async () => {
-      const inits: RequestInit[] = [{ headers: { cookie: 'hotpot_token=nope' } }, { headers: { 'X-Hotpot-Token': 'nope' } }];
+      const inits: RequestInit[] = [{ headers: { cookie: `hotpot_token_${server.port}=nope` } }, { headers: { 'X-Hotpot-Token': 'nope' } }];
       for (const init of inits) {
         const res = await fetch(`${base}/`, init);
         assert.equal(res.status, 403);
@@ -100,14 +112,37 @@ describe('runner server', () => {
       const res = await fetch(`${base}/guide?x=1&token=${TOKEN}`, { redirect: 'manual' });
       assert.equal(res.status, 302);
       assert.equal(res.headers.get('location'), '/guide?x=1');
-      assert.equal(res.headers.get('set-cookie'), `hotpot_token=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`);
+      assert.equal(res.headers.get('set-cookie'), `hotpot_token_${server.port}=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`);
       assertIsolation(res, 'the redirect');
-      const page = await fetch(`${base}/guide?x=1`, { headers: { cookie: `hotpot_token=${TOKEN}` } });
+      const page = await fetch(`${base}/guide?x=1`, { headers: { cookie: `hotpot_token_${server.port}=${TOKEN}` } });
       assert.equal(page.status, 200);
       assertIsolation(page, 'a page');
       const html = await page.text();
       assert.match(html, /Fixture guide page/);
       assert.ok(html.includes(`<head><meta name="hotpot-runner-token" content="${TOKEN}">`), 'the token meta right after <head>');
+    });
+
+    test('a Host the runner does not answer to is refused before the token is looked at (DNS rebinding)', async () => {
+      const withHost = (hostHeader: string, path = '/') =>
+        new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
+          const req = request(`${base}${path}`, { headers: { ...auth, host: hostHeader } }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      for (const evil of [`attacker.example:${server.port}`, 'attacker.example', `127.0.0.1.nip.io:${server.port}`]) {
+        const res = await withHost(evil);
+        assert.equal(res.status, 403, evil);
+        assert.match(res.body, /not one the runner answers to/, evil);
+        assert.doesNotMatch(res.body, new RegExp(TOKEN), evil);
+        assert.equal((await withHost(evil, '/api/runner/health')).status, 403, evil);
+      }
+      for (const good of [`localhost:${server.port}`, `127.0.0.1:${server.port}`, `[::1]:${server.port}`]) assert.equal((await withHost(good)).status, 200, good);
+      assert.equal(await upgradeStatus(wsUrl, { host: `attacker.example:${server.port}` }), 403);
     });
 
     test('health answers with the token', async () => {
@@ -122,10 +157,10 @@ describe('runner server', () => {
       const plain = `${base.replace('http:', 'ws:')}/api/runner`;
       assert.equal(await upgradeStatus(plain), 401);
       assert.equal(await upgradeStatus(`${plain}?token=nope`), 403);
-      assert.equal(await upgradeStatus(plain, { cookie: 'hotpot_token=nope' }), 403);
+      assert.equal(await upgradeStatus(plain, { cookie: `hotpot_token_${server.port}=nope` }), 403);
       assert.equal(await upgradeStatus(wsUrl, { origin: 'http://evil.example' }), 403);
       assert.equal(await upgradeStatus(wsUrl, { origin: base }), 101);
-      assert.equal(await upgradeStatus(plain, { cookie: `hotpot_token=${TOKEN}`, origin: base }), 101);
+      assert.equal(await upgradeStatus(plain, { cookie: `hotpot_token_${server.port}=${TOKEN}`, origin: base }), 101);
     });
   });
 
@@ -216,6 +251,23 @@ describe('runner server', () => {
       }
     });
 
+    test('a run over the message cap gets an answer in words and the socket stays open', async () => {
+      const client = await Client.open(wsUrl);
+      try {
+        client.mark();
+        client.send({ type: 'run', sandbox: 'echo', step: 'answer', files: { 'a.txt': 'x'.repeat(5 * 1024 * 1024) } });
+        const e = await client.waitFor<Of<'error'>>((m) => m.type === 'error', 'the too-large answer');
+        assert.equal(e.code, 'too-large');
+        assert.match(e.message, /came to 5 MiB; one request may be at most 4 MiB/);
+        assert.equal(client.closed, false, 'not closed with 1009');
+        client.mark();
+        client.send({ type: 'check', step: 'answer' });
+        assert.equal((await client.waitFor<Of<'error'>>((m) => m.type === 'error', 'the socket still answers')).code, 'not-running');
+      } finally {
+        await client.close();
+      }
+    });
+
     test('a bad path or size refuses the whole run and writes nothing', async () => {
       const client = await Client.open(wsUrl);
       try {
@@ -250,43 +302,56 @@ describe('runner server', () => {
         const web = client.output('web');
         assert.ok(web.includes('\x1b[32mlistening\x1b[0m'), `ANSI kept: ${JSON.stringify(web)}`);
         assert.ok(web.includes('ünïcödé ✓ 漢字'), 'multibyte text intact');
-        assert.equal(previewUrl, `/preview/${server.runs()[0]!.id}/web/`);
+        // Each sandbox port has its own origin under .localhost, the same for every run of the sandbox.
+        const preview = new URL(previewUrl);
+        assert.match(preview.hostname, /^echo-web-[0-9a-f]{20}\.localhost$/);
+        assert.equal(Number(preview.port), server.port);
+        assert.equal(preview.pathname, '/');
         assert.ok(existsSync(`${dir}/server.js`) && existsSync(`${dir}/node_modules`), 'files and node_modules in the run folder');
         const states = client.messages.filter((m) => m.type === 'run').map((m) => (m as Of<'run'>).state);
         assert.deepEqual(states, ['starting', 'running']);
 
-        // The preview, through the proxy, with the token cookie kept from the sandbox.
-        const cookie = `hotpot_token=${TOKEN}; theme=dark`;
-        const page = await fetch(`${base}${previewUrl}`, { headers: { cookie } });
+        // The preview, through the proxy: no token needed on its origin, and none ever reaches the sandbox.
+        const cookie = `hotpot_token_${server.port}=${TOKEN}; hotpot_token=${TOKEN}; theme=dark`;
+        const page = await localFetch(previewUrl);
         assert.equal(page.status, 200);
-        assertIsolation(page, 'the preview');
-        assert.match(await page.text(), /Echo preview page/);
-        const echoed = (await (await fetch(`${base}${previewUrl}headers?a=1`, { headers: { cookie, 'X-Hotpot-Token': TOKEN } })).json()) as {
+        assertPreviewHeaders(page, server.port, 'the preview');
+        const text = await page.text();
+        assert.match(text, /Echo preview page/);
+        assert.doesNotMatch(text, /hotpot-runner-token/, 'no token in a preview page');
+        const echoed = (await (await localFetch(`${previewUrl}headers?a=1`, { headers: { cookie, 'X-Hotpot-Token': TOKEN } })).json()) as {
           headers: Record<string, string>;
           url: string;
         };
-        assert.equal(echoed.url, '/headers?a=1', 'prefix stripped, query kept');
-        assert.equal(echoed.headers.cookie, 'theme=dark', 'the token cookie is not forwarded');
+        assert.equal(echoed.url, '/headers?a=1', 'the path as the browser sent it, query kept');
+        assert.equal(echoed.headers.cookie, 'theme=dark', 'no token cookie is forwarded');
         assert.equal(echoed.headers['x-hotpot-token'], undefined, 'the token header is not forwarded');
-        const own = (await (await fetch(`${base}${previewUrl}headers?token=the-page-s-own`, { headers: { cookie } })).json()) as { url: string };
-        assert.equal(own.url, '/headers?token=the-page-s-own', "a token parameter that is not the runner's belongs to the page");
-        const env = (await (await fetch(`${base}${previewUrl}env`, { headers: auth })).json()) as { FORCE_COLOR: string; execArgv: string[] };
+        const own = (await (await localFetch(`${previewUrl}headers?token=the-page-s-own`)).json()) as { url: string };
+        assert.equal(own.url, '/headers?token=the-page-s-own', "a token parameter belongs to the page");
+        const env = (await (await localFetch(`${previewUrl}env`)).json()) as { FORCE_COLOR: string; execArgv: string[] };
         assert.equal(env.FORCE_COLOR, '1');
         assert.deepEqual(env.execArgv, ['--no-addons', '--disable-warning=ExperimentalWarning']);
-        const redirect = await fetch(`${base}${previewUrl}redirect`, { headers: auth, redirect: 'manual' });
+        const redirect = await localFetch(`${previewUrl}redirect`);
         assert.equal(redirect.status, 302);
-        assert.equal(redirect.headers.get('location'), `${previewUrl}headers`, 'redirects stay in the preview');
-        const bare = await fetch(`${base}${previewUrl.slice(0, -1)}`, { headers: auth, redirect: 'manual' });
-        assert.equal(bare.status, 302);
-        assert.equal(bare.headers.get('location'), previewUrl);
-        assert.equal((await fetch(`${base}${previewUrl}`)).status, 401, 'previews need the token too');
-        const unknown = await fetch(`${base}/preview/nosuchrun/web/`, { headers: auth });
+        assert.equal(redirect.headers.get('location'), '/headers', 'redirects stay on the preview origin');
+        await redirect.text();
+        // The sandbox cannot set a runner's token cookie; its own cookies pass.
+        const planted = await localFetch(`${previewUrl}set-cookie?port=${server.port}`);
+        assert.deepEqual(planted.headers.getSetCookie(), ['theme=light; Path=/']);
+        await planted.text();
+        // The preview origin serves nothing of the runner: its API and pages are the sandbox's paths.
+        const api = await localFetch(`${previewUrl}api/runner/health`, { headers: auth });
+        assert.equal(api.status, 404);
+        assert.equal(await api.text(), 'not found', "the sandbox's own 404, not the runner's health");
+        // The course's origin no longer serves previews.
+        assert.equal((await fetch(`${base}/preview/${server.runs()[0]!.id}/web/`, { headers: auth })).status, 404);
+        const unknown = await localFetch(`http://echo-nothing-00000000000000000000.localhost:${server.port}/`);
         assert.equal(unknown.status, 404);
-        assertIsolation(unknown, 'the unknown-preview page');
+        assertPreviewHeaders(unknown, server.port, 'the unknown-preview page');
         assert.match(await unknown.text(), /This preview is not running/);
 
         // Server-sent events flow through unbuffered: the response never ends, yet events arrive.
-        const sse = await fetch(`${base}${previewUrl}events`, { headers: auth });
+        const sse = await localFetch(`${previewUrl}events`);
         assert.equal(sse.headers.get('content-type'), 'text/event-stream');
         const reader = sse.body!.getReader();
         let got = '';
@@ -307,7 +372,7 @@ describe('runner server', () => {
         // A WebSocket through the preview.
         let upgradeHeaders: Record<string, unknown> = {};
         const echo = await new Promise<string>((resolve, reject) => {
-          const ws = new WebSocket(`${base.replace('http:', 'ws:')}${previewUrl}socket`, { headers: { cookie, origin: base } });
+          const ws = new WebSocket(`${previewUrl.replace('http:', 'ws:')}socket`, { headers: { origin: preview.origin }, lookup: lookupLocalhost });
           ws.once('upgrade', (res) => (upgradeHeaders = res.headers));
           const timer = setTimeout(() => reject(new Error('no WebSocket echo through the preview within 10 s')), 10_000);
           ws.once('open', () => ws.send('ping through the proxy'));
@@ -315,7 +380,10 @@ describe('runner server', () => {
           ws.once('error', (e) => (clearTimeout(timer), reject(e)));
         });
         assert.equal(echo, 'echo: ping through the proxy');
-        for (const [k, v] of Object.entries(isolation)) assert.equal(upgradeHeaders[k], v, `${k} on the proxied WebSocket handshake`);
+        assertPreviewHeaders(upgradeHeaders, server.port, 'the proxied WebSocket handshake');
+        // The course page (the Broker tab) may connect to a preview's sockets; another site may not.
+        assert.equal(await upgradeStatus(`${previewUrl.replace('http:', 'ws:')}socket`, { origin: base }), 101);
+        assert.equal(await upgradeStatus(`${previewUrl.replace('http:', 'ws:')}socket`, { origin: 'http://evil.example' }), 403);
 
         // The check fails with its last line (ANSI removed) as the reason.
         client.mark();
@@ -331,9 +399,9 @@ describe('runner server', () => {
         const killed = await client.waitFor<Of<'process'>>((m) => m.type === 'process' && m.process === 'web' && m.state === 'killed', 'web killed');
         assert.equal(killed.signal, 'SIGKILL');
         await waitUntil(() => !isAlive(pids.web), 'the killed web process to be gone');
-        const down = await fetch(`${base}${previewUrl}`, { headers: auth });
+        const down = await localFetch(previewUrl);
         assert.equal(down.status, 502);
-        assertIsolation(down, 'the 502 page');
+        assertPreviewHeaders(down, server.port, 'the 502 page');
         assert.match(await down.text(), /The sandbox is not answering/);
 
         // Restart: ready again, the port announced again, the preview back.
@@ -342,7 +410,7 @@ describe('runner server', () => {
         const again = await client.waitFor<Of<'process'>>((m) => m.type === 'process' && m.process === 'web' && m.state === 'ready', 'web ready again', 30_000);
         assert.notEqual(again.pid, pids.web);
         await client.waitFor((m) => m.type === 'port' && m.port === 'web', 'the web port again');
-        const back = await fetch(`${base}${previewUrl}`, { headers: auth });
+        const back = await localFetch(previewUrl);
         assert.equal(back.status, 200);
         await back.text();
 
@@ -375,6 +443,9 @@ describe('runner server', () => {
       const second = await startEcho(client, { ...starting, 'answer.txt': '42\n' });
       await assertGone(first.pids, first.dir, 'after a second run replaced it');
       assert.notEqual(second.dir, first.dir);
+      // The preview's address outlives the run: a tab left open on it shows the new run.
+      assert.equal(second.previewUrl, first.previewUrl);
+      assert.equal((await localFetch(second.previewUrl)).status, 200);
 
       client.mark();
       client.send({ type: 'check', step: 'answer' });

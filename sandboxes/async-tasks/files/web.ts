@@ -143,7 +143,8 @@ export function serve(actions: Record<string, Handler>) {
   });
 
   const port = Number(process.env.PORT ?? 3000);
-  server.listen(port, () => console.log(`web server listening on port ${port}`));
+  // Loopback only: the runner passes HOST (127.0.0.1); nothing else on the network reaches the sandbox.
+  server.listen(port, process.env.HOST ?? '127.0.0.1', () => console.log(`web server listening on port ${port}`));
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

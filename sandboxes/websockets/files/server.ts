@@ -41,7 +41,8 @@ const server = createServer(async (req, res) => {
 });
 
 server.on('upgrade', routeUpgrade);
-server.listen(PORT, () => console.log(`chat instance ${INSTANCE} listening on port ${PORT}`));
+// Loopback only: the runner passes HOST (127.0.0.1); nothing else on the network reaches the sandbox.
+server.listen(PORT, process.env.HOST ?? '127.0.0.1', () => console.log(`chat instance ${INSTANCE} listening on port ${PORT}`));
 
 // Stop and Restart: tell every browser this server is going away (1001), so it reconnects.
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

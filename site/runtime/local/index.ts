@@ -90,10 +90,12 @@ class LocalRun implements RunHandle {
       }
       for (const w of [...this.#waiters]) if (w.match(message)) (this.#waiters.delete(w), w.resolve(message));
     });
-    socket.addEventListener('close', () => {
+    socket.addEventListener('close', (e) => {
       this.#closed = true;
       onClose();
-      if (this.#state !== 'stopped' && this.#state !== 'failed') events.run('stopped', 'The connection to the local runner closed.');
+      // 1009: the runner refused a message far over its size cap without reading it.
+      const why = e.code === 1009 ? 'The files are too large to send to the local runner: make a file smaller (or remove one) and press Run again.' : 'The connection to the local runner closed.';
+      if (this.#state !== 'stopped' && this.#state !== 'failed') events.run(this.#state === undefined && e.code === 1009 ? 'failed' : 'stopped', why);
       for (const w of this.#waiters) w.reject(new Error('the connection to the local runner closed'));
       this.#waiters.clear();
     });
