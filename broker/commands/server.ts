@@ -381,6 +381,7 @@ function infoSection(srv: Server, name: string): string | null {
       add('used_memory_startup', 870000);
       add('used_memory_dataset', Math.max(0, used - 870000));
       add('used_memory_lua', srv.scripting?.memoryUsage() ?? 0);
+      add('used_memory_vm_eval', srv.scripting?.vmBytes() ?? 0);
       add('used_memory_lua_human', bytesToHuman(srv.scripting?.memoryUsage() ?? 0));
       add('number_of_cached_scripts', srv.scripting?.scriptCount() ?? 0);
       add('maxmemory', max);

@@ -650,9 +650,11 @@ export const commands: Record<string, Handler> = {
   zinter: zsetOp('inter', false),
   zdiff: zsetOp('diff', false),
   zintercard: (ctx, argv) => {
-    const nk = rangeArg(argv[1]!, 1, LONG_MAX, 'numkeys should be greater than 0');
+    // zunionInterDiffGenericCommand's checks and texts (unlike SINTERCARD's).
+    const nk = rangeArg(argv[1]!, -LONG_MAX, LONG_MAX);
     if (isErr(nk)) return nk;
-    if (nk > argv.length - 2) return E.NUMKEYS;
+    if (nk < 1) return err("ERR at least 1 input key is needed for 'zintercard' command");
+    if (nk > argv.length - 2) return E.SYNTAX;
     let limit = 0;
     for (let i = 2 + nk; i < argv.length; i++) {
       if (argv[i]!.toLowerCase() === 'limit' && i + 1 < argv.length) {
