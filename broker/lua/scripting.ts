@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { E, ErrorReply, NULL_ARRAY, Sequence, Status, err, type Reply } from '../resp/reply.ts';
+import { E, ErrorReply, LazyArray, NULL_ARRAY, Sequence, Status, err, type Reply } from '../resp/reply.ts';
 import type { Server } from '../server.ts';
 import type { Client } from '../client.ts';
 import { Block, type CommandSpec } from '../commands/registry.ts';
@@ -741,6 +741,18 @@ export class Scripting {
       this.pushErrorTable(L, '-' + r.msg);
     } else if (r instanceof Sequence) {
       this.pushReply(L, r.replies[0] ?? null, depth);
+    } else if (r instanceof LazyArray) {
+      // Straight into a Lua table (a script asked for it; Lua's memory bounds it).
+      if (!m._lua_checkstack(L, 3)) {
+        m._lua_pushboolean(L, 0);
+        return;
+      }
+      m._lua_createtable(L, 0, 0);
+      let i = 1;
+      for (let n = r.items.next(); !n.done; n = r.items.next()) {
+        this.pushReply(L, n.value, depth + 1);
+        m._lua_rawseti(L, -2, big(i++));
+      }
     } else {
       // Stack room is checked per table, not per element: a value needs at most
       // two slots (a status or error table and its string), and the C function
