@@ -278,8 +278,11 @@ export class Server {
     c.pending = true;
     const pump = () => {
       if (c.closed) return;
+      let sent = 0;
       try {
-        while (sock.writableLength < STREAM_HIGH_WATER) {
+        // A socket that takes everything at once (a fast local reader) never fills: after
+        // each piece (16 KiB) the pump yields to the event loop anyway, so others are served.
+        while (sock.writableLength < STREAM_HIGH_WATER && sent === 0) {
           const n = chunks.next();
           if (n.done) {
             c.streaming = false;
@@ -289,6 +292,7 @@ export class Server {
             return;
           }
           this.stats.netOutputBytes += n.value.length;
+          sent += n.value.length;
           sock.write(toBuffer(n.value));
         }
       } catch (e) {
@@ -297,7 +301,8 @@ export class Server {
         this.freeClient(c);
         return;
       }
-      sock.once('drain', pump);
+      if (sock.writableLength >= STREAM_HIGH_WATER) sock.once('drain', pump);
+      else setImmediate(pump);
     };
     pump();
   }

@@ -126,7 +126,9 @@ export function randomPicks<T>(pool: readonly T[], count: bigint, emit: (x: T) =
   function* items(): Generator<Reply> {
     // Past 2^53 the loop never ends in practice (the client disconnects first).
     for (let left = count > 9007199254740991n ? Infinity : Number(count); left > 0; left--) {
-      for (const x of emit(one())) yield x;
+      const e = emit(one());
+      yield e[0]!;
+      if (e.length > 1) yield e[1]!;
     }
   }
   return new LazyArray(count * BigInt(per), items());

@@ -41,18 +41,18 @@ export function isStreamed(r: Reply, depth = 0): boolean {
 }
 
 /** RESP2 encoding in pieces of about `size` bytes, drawing LazyArray items only as needed. */
-export function* encodeChunks(r: Reply, size = 64 * 1024): Generator<string> {
+export function* encodeChunks(r: Reply, size = 16 * 1024): Generator<string> {
   let buf = '';
   function* walk(x: Reply): Generator<string> {
     if (x instanceof LazyArray) {
       buf += '*' + x.length + '\r\n';
       for (let n = x.items.next(); !n.done; n = x.items.next()) {
         const v = n.value;
-        if (typeof v === 'object' && v !== null && isStreamed(v)) {
+        if (typeof v === 'string') buf += '$' + v.length + '\r\n' + v + '\r\n';
+        else if (typeof v === 'object' && v !== null && isStreamed(v)) {
           yield* walk(v);
           continue;
-        }
-        buf += encode(v);
+        } else buf += encode(v);
         if (buf.length >= size) {
           const out = buf;
           buf = '';
