@@ -125,13 +125,13 @@ export class Server {
     sock.setNoDelay(true);
     if (this.clients.size >= maxClients) {
       this.stats.rejectedConnections++;
-      sock.end('-ERR max number of clients reached\r\n');
+      refuseConnection(sock, '-ERR max number of clients reached\r\n');
       return;
     }
     // Protected mode (clientAcceptHandler): with no password, only loopback clients are served.
     if (this.config.get('protected-mode') === 'yes' && !this.authRequired() && !isLoopback(sock.remoteAddress)) {
       this.stats.rejectedConnections++;
-      sock.end(DENIED);
+      refuseConnection(sock, DENIED);
       return;
     }
     const c = new Client(this.nextId++, sock, !this.authRequired(), {
@@ -916,6 +916,12 @@ export class Server {
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
   }
+}
+
+/** Say why, then close for good (a socket left half-open and unread would hold close()). */
+function refuseConnection(sock: net.Socket, reply: string): void {
+  sock.on('error', () => {});
+  sock.end(reply, () => sock.destroy());
 }
 
 export function isLoopback(addr: string | undefined): boolean {
