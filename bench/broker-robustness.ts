@@ -6,7 +6,7 @@
 // For each server, in three phases (before, during, after the load):
 //   * the latency of a PING sent by a well-behaved client every 5 ms, one at a time (p50, p99);
 //   * the server process's resident memory (VmRSS from /proc; the peak during the load).
-// The load:
+// The load (subscribers dropped: PUBSUB NUMSUB at the end of it):
 //   * --idle connections that never send anything, and as many that sent half a command;
 //   * --pipelines clients, each writing --pipeline commands (SET) in one go, again and again;
 //   * --subscribers subscribers that stop reading while a publisher sends 1 KiB messages
@@ -166,12 +166,10 @@ async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> 
   for (let i = 0; i < IDLE; i++) await connect();
   for (let i = 0; i < IDLE; i++) (await connect()).write('*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$100\r\nonly part of the value');
   // Subscribers that read their confirmation, then stop reading.
-  let dropped = 0;
   for (let i = 0; i < SUBSCRIBERS; i++) {
     const s = await connect();
     s.write('SUBSCRIBE firehose\r\n');
     s.once('data', () => s.pause());
-    s.once('close', () => dropped++);
   }
   let running = true;
   // A publisher: 1 KiB messages, 200 per round.
@@ -219,6 +217,18 @@ async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> 
   running = false;
   await publisher;
   await Promise.race([Promise.all(pipelines), sleep(30_000)]);
+  // The server's own count of the subscribers it still holds.
+  const numsub = await new Promise<number>((resolve) => {
+    const s = net.connect(srv.port, '127.0.0.1');
+    s.on('error', () => resolve(-1));
+    s.once('data', (d) => {
+      s.destroy();
+      const m = /:(\d+)\r\n$/.exec(d.toString());
+      resolve(m ? Number(m[1]) : -1);
+    });
+    s.write('PUBSUB NUMSUB firehose\r\n');
+  });
+  const dropped = numsub < 0 ? NaN : SUBSCRIBERS - numsub;
   for (const s of socks) s.destroy();
   return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: peak, dropped };
 }
