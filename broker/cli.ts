@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Start the embedded broker from the command line:
-//   node broker/cli.ts --port 6380 [--host 127.0.0.1] [--password secret] [--maxmemory 64mb] [--inspector-port 0]
+//   node broker/cli.ts --port 6380 [--host 127.0.0.1] [--password secret] [--maxmemory 64mb] [--protected-mode yes|no]
+//                      [--inspector-port 0] [--inspector-secret S | env HOTPOT_INSPECTOR_SECRET] [--inspector-origin O]...
 // Sandboxes run the same file bundled to JavaScript (node_modules/hotpot-broker/cli.js, built
 // with the site by site/integration/sandbox-modules.ts).
 import { parseArgs } from 'node:util';
-import { createBroker } from './server.ts';
+import { randomBytes } from 'node:crypto';
+import { createBroker, isLoopback } from './server.ts';
 import { startInspector, type Inspector } from './inspector.ts';
 
 const { values } = parseArgs({
@@ -14,12 +16,19 @@ const { values } = parseArgs({
     password: { type: 'string' },
     maxmemory: { type: 'string' },
     'inspector-port': { type: 'string' },
+    'inspector-secret': { type: 'string' },
+    'inspector-origin': { type: 'string', multiple: true },
+    'protected-mode': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: node broker/cli.ts [--port 6379] [--host 127.0.0.1] [--password <pw>] [--maxmemory <bytes|64mb>] [--inspector-port <port, 0 = any>]');
+  console.log(
+    'usage: node broker/cli.ts [--port 6379] [--host 127.0.0.1] [--password <pw>] [--maxmemory <bytes|64mb>] [--protected-mode yes|no]\n' +
+      '                          [--inspector-port <port, 0 = any>] [--inspector-secret <secret>] [--inspector-origin <origin>]...\n' +
+      'The inspector secret can also come from HOTPOT_INSPECTOR_SECRET; without either, one is made and printed.',
+  );
   process.exit(0);
 }
 
@@ -35,12 +44,28 @@ if (inspectorPort !== undefined && (values['inspector-port'] === '' || !Number.i
   process.exit(2);
 }
 
+const protectedMode = values['protected-mode'];
+if (protectedMode !== undefined && protectedMode !== 'yes' && protectedMode !== 'no') {
+  console.error(`invalid --protected-mode: ${protectedMode} (yes or no)`);
+  process.exit(2);
+}
+if (!isLoopback(values.host) && values.host !== 'localhost' && !values.password) {
+  // As Redis: listening beyond loopback without a password serves loopback clients only,
+  // unless protected mode is turned off explicitly.
+  console.error(
+    protectedMode === 'no'
+      ? `[broker] warning: listening on ${values.host} with no password and protected mode off: anyone who can reach this port can run commands`
+      : `[broker] warning: listening on ${values.host} with no password: protected mode answers DENIED to every client that is not on the loopback interface (set --password, or --protected-mode no)`,
+  );
+}
+
 let inspector: Inspector | null = null;
 const broker = await createBroker({
   port,
   host: values.host,
   password: values.password,
   maxmemory: values.maxmemory,
+  protectedMode: protectedMode !== 'no',
   log: (level, msg) => console.error(`[broker] ${level}: ${msg}`),
   // SHUTDOWN from a client: tell the inspector's WebSockets the broker is gone, then exit.
   onShutdown: () => {
@@ -51,8 +76,18 @@ console.log(`Hotpot broker (Redis-compatible) listening on ${broker.host}:${brok
 
 // The workbench's Broker tab (HTTP + WebSocket; see inspector.ts).
 if (inspectorPort !== undefined) {
-  inspector = await startInspector({ brokerPort: broker.port, host: broker.host, port: inspectorPort, password: values.password });
-  console.log(`Hotpot broker inspector on http://127.0.0.1:${inspector.port}`);
+  // The run's secret: from the workbench (flag or environment), or made here and printed.
+  const given = values['inspector-secret'] ?? process.env.HOTPOT_INSPECTOR_SECRET;
+  const secret = given || randomBytes(24).toString('base64url');
+  inspector = await startInspector({
+    brokerPort: broker.port,
+    host: broker.host,
+    port: inspectorPort,
+    password: values.password,
+    secret,
+    origins: values['inspector-origin'],
+  });
+  console.log(`Hotpot broker inspector on http://127.0.0.1:${inspector.port}${given ? '' : `/?secret=${secret}`}`);
 }
 
 // SIGTERM (the runner's Stop) and SIGINT (Ctrl-C): close every connection and the listening

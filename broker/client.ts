@@ -41,8 +41,10 @@ export class Client implements Watcher {
   readonly patterns = new Set<string>();
   monitor = false;
   blocked: BlockState | null = null;
-  /** Waiting for an asynchronous command (a script that yielded). */
+  /** Waiting for an asynchronous command (a script that yielded, a reply being streamed). */
   pending = false;
+  /** A reply is being streamed: other output waits. */
+  streaming = false;
   /** Reply then close (QUIT, protocol errors, CLIENT KILL). */
   closeAfterReply = false;
   closed = false;
@@ -56,6 +58,8 @@ export class Client implements Watcher {
   lastCmd = 'NULL';
   /** Pending output as a byte string. */
   out = '';
+  /** When the output buffer went over the soft limit (0: it is under). */
+  obufSoftSince = 0;
   /** Bytes sent but not yet flushed by the socket (for CLIENT LIST omem). */
   isLua: boolean;
 

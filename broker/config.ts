@@ -5,7 +5,7 @@ import { globMatch } from './util/glob.ts';
 import { parseMemory } from './util/repr.ts';
 import { eventFlagsToString, parseEventFlags } from './notify.ts';
 
-type Kind = 'memory' | 'int' | 'bool' | 'string' | 'enum' | 'readonly' | 'events';
+type Kind = 'memory' | 'int' | 'bool' | 'string' | 'enum' | 'readonly' | 'events' | 'obuf';
 
 interface Param {
   kind: Kind;
@@ -45,6 +45,9 @@ export class Config {
     ['busy-reply-threshold', P('int', '5000', { min: 0, alias: 'lua-time-limit' })],
     ['lua-time-limit', P('int', '5000', { min: 0, alias: 'busy-reply-threshold' })],
     ['proto-max-bulk-len', P('memory', String(64 * 1024 * 1024), { min: 1024 * 1024, max: 64 * 1024 * 1024 })],
+    // Redis's defaults: normal clients unlimited, pub/sub clients dropped past 32 MB, or past
+    // 8 MB for 60 s (the replica class is kept for CONFIG GET; there are no replicas).
+    ['client-output-buffer-limit', P('obuf', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60')],
     ['client-query-buffer-limit', P('memory', String(1024 * 1024 * 1024), { min: 1024 * 1024 })],
     ['stream-node-max-bytes', P('memory', '4096')],
     ['stream-node-max-entries', P('int', '100', { min: 0 })],
@@ -63,7 +66,7 @@ export class Config {
     ['slowlog-max-len', P('int', '128', { min: 0 })],
     ['hz', P('int', '10', { min: 1, max: 500 })],
     ['cluster-enabled', P('readonly', 'no')],
-    ['protected-mode', P('bool', 'no')],
+    ['protected-mode', P('bool', 'yes')],
     ['replica-read-only', P('bool', 'yes')],
     ['lazyfree-lazy-user-del', P('bool', 'no')],
     ['lazyfree-lazy-expire', P('bool', 'no')],
@@ -138,6 +141,23 @@ export class Config {
       }
       case 'string':
         return { ok: value };
+      case 'obuf': {
+        // "<class> <hard> <soft> <soft seconds>" groups, merged into the current value.
+        const words = value.split(/\s+/).filter(Boolean);
+        if (words.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
+        const limits = parseOutputBufferLimits(p.value)!;
+        for (let i = 0; i < words.length; i += 4) {
+          let cls = words[i]!.toLowerCase();
+          if (cls === 'replica') cls = 'slave';
+          if (!(cls in limits)) return { error: 'Invalid client class specified in buffer limit configuration.' };
+          const hard = parseMemory(words[i + 1]!);
+          const soft = parseMemory(words[i + 2]!);
+          const secs = /^\d+$/.test(words[i + 3]!) ? Number(words[i + 3]) : null;
+          if (hard === null || soft === null || secs === null) return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
+          limits[cls as keyof OutputBufferLimits] = { hard, soft, softSeconds: secs };
+        }
+        return { ok: (['normal', 'slave', 'pubsub'] as const).map((c) => `${c} ${limits[c].hard} ${limits[c].soft} ${limits[c].softSeconds}`).join(' ') };
+      }
       case 'events': {
         const f = parseEventFlags(value);
         if (f === null) return { error: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." };
@@ -157,4 +177,19 @@ export class Config {
       if (a) a.value = value;
     }
   }
+}
+
+export interface OutputBufferLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+export type OutputBufferLimits = Record<'normal' | 'slave' | 'pubsub', OutputBufferLimit>;
+
+/** The stored client-output-buffer-limit value (always normalised to all three classes). */
+export function parseOutputBufferLimits(value: string): OutputBufferLimits | null {
+  const w = value.split(' ');
+  if (w.length !== 12) return null;
+  const at = (i: number): OutputBufferLimit => ({ hard: Number(w[i + 1]), soft: Number(w[i + 2]), softSeconds: Number(w[i + 3]) });
+  return { normal: at(0), slave: at(4), pubsub: at(8) };
 }

@@ -12,7 +12,11 @@
 //   → {"id": N, "type": "keys"}  ← {"id": N, "type": "keys", "keys": [...], "truncated": bool}
 //   anything malformed ← {"type": "error", "message": "..."} (with "id" when the request had one)
 //   the broker gone → the WebSocket closes with 1011 and a reason.
+//
+// Access: the WebSocket URL must carry the run's secret (`?secret=`), and a browser's Origin
+// must be allowed (see InspectorOptions); otherwise it closes at once with 1008 and the reason.
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
@@ -32,6 +36,17 @@ export interface InspectorOptions {
   brokerHost?: string;
   /** The broker's requirepass, if any. */
   password?: string;
+  /**
+   * The run's secret: a WebSocket is served only when its URL carries `?secret=<this>`.
+   * Any web page can guess a local port; only the workbench that started the run knows this.
+   */
+  secret: string;
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may open the WebSocket. Default: loopback
+   * origins (localhost, 127.0.0.0/8, [::1]) and the origin whose host is the request's Host.
+   * A request without Origin (not a browser) passes this check; the secret still applies.
+   */
+  origins?: string[];
 }
 
 export interface Inspector {
@@ -305,9 +320,17 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
       res.end('{"ok":false,"error":"not found"}');
     }
   });
+  if (!opts.secret) throw new Error('the inspector needs a secret');
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
+    const refusal = refuse(req, opts.secret, opts.origins);
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // Refused after the handshake, so that the browser gets the reason (a refused upgrade
+      // shows only as 1006); nothing reaches the broker.
+      if (refusal) {
+        ws.close(1008, refusal);
+        return;
+      }
       const s = new Session(ws, { port: opts.brokerPort, host: brokerHost, password: opts.password, ownPorts });
       sessions.add(s);
       ws.once('close', () => sessions.delete(s));
@@ -337,6 +360,38 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
       return closing;
     },
   };
+}
+
+/** Why this upgrade request may not have a WebSocket (null: it may). */
+export function refuse(req: http.IncomingMessage, secret: string, origins?: string[]): string | null {
+  const origin = req.headers.origin;
+  if (origin !== undefined && !originAllowed(origin, req.headers.host, origins)) {
+    return `origin ${origin.slice(0, 60)} is not allowed (--inspector-origin)`;
+  }
+  let given: string | null = null;
+  try {
+    given = new URL(req.url ?? '/', 'http://inspector').searchParams.get('secret');
+  } catch {
+    given = null;
+  }
+  if (given === null || given === '') return 'the inspector needs the run\'s secret (?secret=)';
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(secret).digest();
+  if (!timingSafeEqual(a, b)) return 'wrong inspector secret';
+  return null;
+}
+
+export function originAllowed(origin: string, host: string | undefined, allowed?: string[]): boolean {
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (allowed && allowed.length > 0) return allowed.some((a) => a.replace(/\/+$/, '').toLowerCase() === u.origin.toLowerCase());
+  const h = u.hostname.toLowerCase();
+  if (h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h)) return true;
+  return host !== undefined && u.host.toLowerCase() === host.toLowerCase();
 }
 
 interface SessionOptions {

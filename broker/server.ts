@@ -7,13 +7,13 @@
 import net from 'node:net';
 import { Client } from './client.ts';
 import { ProtocolError, DEFAULT_MAX_BULK_LEN } from './resp/parser.ts';
-import { encode, toBuffer } from './resp/encoder.ts';
-import { E, ErrorReply, NO_REPLY, Status, err, wrongArity, type Reply } from './resp/reply.ts';
+import { encode, encodeChunks, isStreamed, toBuffer } from './resp/encoder.ts';
+import { E, ErrorReply, NO_REPLY, Sequence, Status, err, wrongArity, type Reply } from './resp/reply.ts';
 import { Keyspace } from './store/keyspace.ts';
 import { Block, Registry, type CommandSpec, type Ctx, type HandlerResult } from './commands/registry.ts';
 import { cstr, noNewlines, parseMemory, repr } from './util/repr.ts';
 import { globMatch } from './util/glob.ts';
-import { Config } from './config.ts';
+import { Config, parseOutputBufferLimits, type OutputBufferLimits } from './config.ts';
 import { registerAll } from './commands/index.ts';
 import { Scripting } from './lua/scripting.ts';
 import { N, eventClass, parseEventFlags } from './notify.ts';
@@ -28,6 +28,11 @@ export interface BrokerOptions {
   wasmPath?: string;
   /** Log sink for redis.log and server notices (default: none). */
   log?: (level: string, msg: string) => void;
+  /**
+   * Protected mode (default on, as in Redis): without a password, clients connecting from
+   * anywhere but the loopback interface get DENIED. false turns it off.
+   */
+  protectedMode?: boolean;
   /** Called after a client's SHUTDOWN closed the broker (the CLI exits the process). */
   onShutdown?: () => void;
 }
@@ -51,6 +56,9 @@ export class Server {
   readonly blockedOn = new Map<string, Client[]>();
   readonly startedAt = Date.now();
   readonly runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+  /** INFO errorstats: error replies by their first word (ERR, WRONGTYPE, ...). */
+  readonly errorStats = new Map<string, number>();
+  private peak = 0;
   readonly stats = {
     connectionsReceived: 0,
     commandsProcessed: 0,
@@ -78,6 +86,7 @@ export class Server {
     this.config = new Config();
     this.onShutdown = opts.onShutdown;
     if (opts.password) this.config.set('requirepass', opts.password);
+    if (opts.protectedMode === false) this.config.set('protected-mode', 'no');
     if (opts.maxmemory !== undefined) {
       const mm = typeof opts.maxmemory === 'number' ? opts.maxmemory : parseMemory(opts.maxmemory);
       if (mm === null) throw new Error(`invalid maxmemory: ${opts.maxmemory}`);
@@ -116,7 +125,13 @@ export class Server {
     sock.setNoDelay(true);
     if (this.clients.size >= maxClients) {
       this.stats.rejectedConnections++;
-      sock.end('-ERR max number of clients reached\r\n');
+      refuseConnection(sock, '-ERR max number of clients reached\r\n');
+      return;
+    }
+    // Protected mode (clientAcceptHandler): with no password, only loopback clients are served.
+    if (this.config.get('protected-mode') === 'yes' && !this.authRequired() && !isLoopback(sock.remoteAddress)) {
+      this.stats.rejectedConnections++;
+      refuseConnection(sock, DENIED);
       return;
     }
     const c = new Client(this.nextId++, sock, !this.authRequired(), {
@@ -154,6 +169,42 @@ export class Server {
     return parseMemory(this.config.get('client-query-buffer-limit') ?? '') ?? 1024 * 1024 * 1024;
   }
 
+  private lastSecurityWarning = 0;
+
+  /** securityWarningCommand: log (at most once a minute) and drop the connection without a reply. */
+  private securityWarning(c: Client): void {
+    const now = Date.now();
+    if (now - this.lastSecurityWarning > 60_000) {
+      this.lastSecurityWarning = now;
+      this.log(
+        'warning',
+        'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.',
+      );
+    }
+    this.freeClient(c);
+  }
+
+  /** An error reply went out (or to a script): total_error_replies and errorstats. */
+  countError(e: ErrorReply): void {
+    this.stats.errorReplies++;
+    const sp = e.msg.indexOf(' ');
+    const code = sp < 0 ? e.msg : e.msg.slice(0, sp);
+    this.errorStats.set(code, (this.errorStats.get(code) ?? 0) + 1);
+  }
+
+  rss(): number {
+    try {
+      return process.memoryUsage.rss();
+    } catch {
+      return this.usedMemory();
+    }
+  }
+
+  peakMemory(used = this.usedMemory()): number {
+    if (used > this.peak) this.peak = used;
+    return this.peak;
+  }
+
   authRequired(): boolean {
     return (this.config.get('requirepass') ?? '') !== '';
   }
@@ -184,8 +235,9 @@ export class Server {
         argv = c.parser.next();
       } catch (e) {
         if (e instanceof ProtocolError) {
-          this.addReply(c, new ErrorReply('ERR ' + e.message));
-          this.stats.errorReplies++;
+          const pe = new ErrorReply('ERR ' + e.message);
+          this.addReply(c, pe);
+          this.countError(pe);
           c.closeAfterReply = true;
           break;
         }
@@ -202,9 +254,57 @@ export class Server {
 
   addReply(c: Client, r: Reply): void {
     if (c.isLua || c.closed) return;
-    if (c.replyMode !== 'on' || c.skipCurrent) return;
+    // Pub/sub confirmations (the only Sequences) are sent whatever CLIENT REPLY says, as Redis 7.0 does.
+    if ((c.replyMode !== 'on' || c.skipCurrent) && !(r instanceof Sequence)) return;
+    if (typeof r === 'object' && r !== null && isStreamed(r)) {
+      this.stream(c, r);
+      return;
+    }
     c.out += encode(r);
     this.markDirty(c);
+  }
+
+  /**
+   * Send a reply holding a LazyArray as the client reads it: about 1 MiB waits in the socket
+   * at most, the rest is made when the socket drains. The client's next commands wait their
+   * turn (their replies must follow), other clients are served meanwhile.
+   */
+  private stream(c: Client, r: Reply): void {
+    this.flush(c);
+    const sock = c.sock;
+    if (!sock) return;
+    const chunks = encodeChunks(r);
+    c.streaming = true;
+    c.pending = true;
+    const pump = () => {
+      if (c.closed) return;
+      let sent = 0;
+      try {
+        // A socket that takes everything at once (a fast local reader) never fills: after
+        // each piece (16 KiB) the pump yields to the event loop anyway, so others are served.
+        while (sock.writableLength < STREAM_HIGH_WATER && sent === 0) {
+          const n = chunks.next();
+          if (n.done) {
+            c.streaming = false;
+            c.pending = false;
+            this.flush(c);
+            this.resume(c);
+            return;
+          }
+          this.stats.netOutputBytes += n.value.length;
+          sent += n.value.length;
+          sock.write(toBuffer(n.value));
+        }
+      } catch (e) {
+        // Half a reply cannot be taken back: the connection goes.
+        this.log('warning', `internal error while streaming a reply to client ${c.id}: ${(e as Error)?.message ?? e}`);
+        this.freeClient(c);
+        return;
+      }
+      if (sock.writableLength >= STREAM_HIGH_WATER) sock.once('drain', pump);
+      else setImmediate(pump);
+    };
+    pump();
   }
 
   /** Write pre-encoded output (pub/sub messages, MONITOR lines), ignoring CLIENT REPLY. */
@@ -227,17 +327,69 @@ export class Server {
   }
 
   flush(c: Client): void {
+    // Output made while a reply streams (MONITOR lines...) waits until the stream ends.
+    if (c.streaming) return;
     if (c.out.length > 0 && c.sock && !c.closed) {
       const buf = toBuffer(c.out);
       c.out = '';
       this.stats.netOutputBytes += buf.length;
       c.sock.write(buf);
+      if (this.outputBufferOverLimit(c)) return;
     }
     this.dirty.delete(c);
     if (c.closeAfterReply && !c.closed) {
       this.detach(c);
-      c.sock?.end();
+      // Like Redis: the reply goes out, then the connection closes both ways; nothing more
+      // the client writes is read.
+      const sock = c.sock;
+      if (sock) {
+        sock.pause();
+        sock.end(() => sock.destroy());
+      }
     }
+  }
+
+  /** Bytes waiting to go out to a client: not yet written, and written but not yet taken by the socket. */
+  outputBufferBytes(c: Client): number {
+    return c.out.length + (c.sock?.writableLength ?? 0);
+  }
+
+  private obufLimits: OutputBufferLimits | null = null;
+
+  /**
+   * client-output-buffer-limit (checkClientOutputBufferLimits): a client that does not read
+   * what it is sent (a stalled subscriber) is dropped past the hard limit, or past the soft
+   * limit for longer than its seconds, instead of growing the broker without bound.
+   * MONITOR clients count as normal clients, as in Redis.
+   */
+  private outputBufferOverLimit(c: Client): boolean {
+    this.obufLimits ??= parseOutputBufferLimits(this.config.get('client-output-buffer-limit') ?? '');
+    const lim = this.obufLimits?.[c.inPubSub ? 'pubsub' : 'normal'];
+    if (!lim || (lim.hard === 0 && lim.soft === 0)) return false;
+    const used = this.outputBufferBytes(c);
+    let over = lim.hard > 0 && used >= lim.hard;
+    if (!over && lim.soft > 0 && used >= lim.soft) {
+      const now = Date.now();
+      if (c.obufSoftSince === 0) c.obufSoftSince = now;
+      else over = now - c.obufSoftSince >= lim.softSeconds * 1000;
+    } else if (!over) {
+      c.obufSoftSince = 0;
+    }
+    if (!over) return false;
+    this.log('warning', `Client ${this.clientDesc(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.freeClient(c);
+    return true;
+  }
+
+  private clientDesc(c: Client): string {
+    return `id=${c.id} addr=${c.addr} laddr=${c.laddr} name=${c.name} omem=${this.outputBufferBytes(c)} cmd=${c.lastCmd}`;
+  }
+
+  /** Output waiting for every client (INFO mem_clients_normal, part of used_memory). */
+  clientBuffersBytes(): number {
+    let n = 0;
+    for (const c of this.clients.values()) n += this.outputBufferBytes(c) + c.parser.buffered;
+    return n;
   }
 
   // -------------------------------------------------------------------------
@@ -246,24 +398,31 @@ export class Server {
   /** Reject a command: flags an open MULTI (so EXEC aborts) and replies the error. */
   private reject(c: Client, e: ErrorReply, spec?: CommandSpec): void {
     if (c.multi) c.multi.dirtyExec = true;
+    if (spec) spec.rejected++;
     if (spec && spec.name === 'exec') {
       this.discardTransaction(c);
-      this.stats.errorReplies++;
-      this.addReply(c, err(`EXECABORT Transaction discarded because of: ${e.msg}`));
+      const abort = err(`EXECABORT Transaction discarded because of: ${e.msg}`);
+      this.countError(abort);
+      this.addReply(c, abort);
       return;
     }
-    this.stats.errorReplies++;
+    this.countError(e);
     this.addReply(c, e);
   }
 
   /** lookupCommand + commandCheckExistence + commandCheckArity. */
+  /** The command resolve() recognised, even when it refused its arity. */
+  resolvedSpec: CommandSpec | null = null;
+
   resolve(argv: string[]): CommandSpec | ErrorReply {
     const base = this.registry.lookup(argv[0]!);
+    this.resolvedSpec = null;
     if (base && base.subcommands && argv.length >= 2) {
       const sub = base.subcommands.get(argv[1]!.toLowerCase());
       if (!sub) {
         return err(noNewlines(`ERR unknown subcommand '${cstr(argv[1]!, 128)}'. Try ${cstr(argv[0]!).toUpperCase()} HELP.`));
       }
+      this.resolvedSpec = sub;
       return checkArity(sub, argv);
     }
     if (!base) {
@@ -271,6 +430,7 @@ export class Server {
       for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${cstr(argv[i]!, 128 - args.length)}' `;
       return err(noNewlines(`ERR unknown command '${cstr(argv[0]!, 128)}', with args beginning with: ${args}`));
     }
+    this.resolvedSpec = base;
     return checkArity(base, argv);
   }
 
@@ -279,14 +439,25 @@ export class Server {
     return max > 0 && this.usedMemory() > max;
   }
 
+  /** Client buffers as last summed by serverCron (summing 2,000 clients on every write would cost too much). */
+  private clientBuffers = 0;
+
   usedMemory(): number {
-    return BASE_MEMORY + Math.max(0, this.ks.acct.used) + this.clients.size * 20000;
+    return BASE_MEMORY + Math.max(0, this.ks.acct.used) + this.clients.size * 20000 + this.clientBuffers;
   }
 
   processCommand(c: Client, argv: string[]): void {
+    // Cross-protocol scripting: an HTTP request sent to this port (a browser's POST, or any
+    // request's Host: header) would otherwise run the Redis commands in its body.
+    const first = argv[0]!.toLowerCase();
+    if ((first === 'post' || first === 'host:') && !c.isLua) {
+      this.securityWarning(c);
+      return;
+    }
     const resolved = this.resolve(argv);
     if (resolved instanceof ErrorReply) {
-      this.reject(c, resolved);
+      // A known command with the wrong arity counts as a rejected call of that command.
+      this.reject(c, resolved, this.resolvedSpec ?? undefined);
       return;
     }
     const spec = resolved;
@@ -296,6 +467,10 @@ export class Server {
       return;
     }
     const name = spec.name;
+    if (c.multi && spec.flags.has('no_multi')) {
+      this.reject(c, err('ERR Command not allowed inside a transaction'), spec);
+      return;
+    }
     const isExec = name === 'exec';
     const busy = this.scripting?.isBusy() ?? false;
     const denyoom = spec.denyoom || (name.startsWith('eval') && this.scripting.commandDenyOom(name, argv));
@@ -382,7 +557,10 @@ export class Server {
     } else if (result === NO_REPLY) {
       // CLIENT REPLY OFF/SKIP
     } else {
-      if (result instanceof ErrorReply) this.stats.errorReplies++;
+      if (result instanceof ErrorReply) {
+        this.countError(result);
+        spec.failed++;
+      }
       this.addReply(c, result);
     }
     c.skipCurrent = false;
@@ -396,14 +574,22 @@ export class Server {
   exec(c: Client, spec: CommandSpec, argv: string[], inScript: boolean, noBlock: boolean): HandlerResult {
     const db = this.ks.dbs[c.db]!;
     const ctx: Ctx = { srv: this, client: c, db, ks: this.ks, spec, inScript, noBlock: noBlock || inScript };
-    return spec.handler!(ctx, argv);
+    const t0 = performance.now();
+    try {
+      return spec.handler!(ctx, argv);
+    } finally {
+      spec.usec += (performance.now() - t0) * 1000;
+    }
   }
 
   /** Bookkeeping for a command run inside EXEC. */
   afterQueued(c: Client, spec: CommandSpec, argv: string[], r: Reply): void {
     this.stats.commandsProcessed++;
     spec.calls++;
-    if (r instanceof ErrorReply) this.stats.errorReplies++;
+    if (r instanceof ErrorReply) {
+      this.countError(r);
+      spec.failed++;
+    }
     if (!spec.skipMonitor && !spec.admin && this.monitors.size > 0) this.feedMonitors(c, argv, c.db);
   }
 
@@ -677,6 +863,7 @@ export class Server {
 
   /** React to CONFIG SET. */
   configChanged(name: string): void {
+    if (name === 'client-output-buffer-limit') this.obufLimits = null;
     if (name === 'notify-keyspace-events') this.eventFlags = parseEventFlags(this.config.get(name) ?? '') ?? 0;
     if (name === 'proto-max-bulk-len') {
       const n = Number(this.config.get(name));
@@ -694,6 +881,10 @@ export class Server {
   // Periodic work
 
   private serverCron(): void {
+    this.clientBuffers = this.clientBuffersBytes();
+    this.peakMemory();
+    // The soft limit is a duration: clients over it are checked even when nothing new is sent.
+    for (const c of this.clients.values()) if (c.obufSoftSince !== 0) this.outputBufferOverLimit(c);
     if (this.scripting?.isBusy() || this.ks.frozenNow) return;
     const removed = this.ks.activeExpireCycle(200);
     if (removed > 0) this.handleClientsBlockedOnKeys();
@@ -726,6 +917,24 @@ export class Server {
     }
   }
 }
+
+/** Say why, then close for good (a socket left half-open and unread would hold close()). */
+function refuseConnection(sock: net.Socket, reply: string): void {
+  sock.on('error', () => {});
+  sock.end(reply, () => sock.destroy());
+}
+
+export function isLoopback(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const a = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return a === '::1' || a.startsWith('127.');
+}
+
+const DENIED =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/** Bytes a streamed reply may leave waiting in a socket before the next piece is made. */
+const STREAM_HIGH_WATER = 1024 * 1024;
 
 /** Redis's used_memory of an empty instance, so INFO looks familiar. */
 const BASE_MEMORY = 870000;

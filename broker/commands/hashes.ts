@@ -5,7 +5,7 @@ import { RHash } from '../store/types.ts';
 import { formatLongDoubleHuman, ldAdd, ldIsFinite, parseLongDouble, string2ll } from '../util/numbers.ts';
 import type { Ctx, Handler } from './registry.ts';
 import { matches, parseCursor, parseScanArgs, scanStep } from './scan.ts';
-import { isErr, lookupOrCreate, lookupTyped } from './util.ts';
+import { isErr, lookupOrCreate, lookupTyped, randCountArg, randPairsInRange, randomPicks } from './util.ts';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -180,17 +180,22 @@ export const commands: Record<string, Handler> = {
   hrandfield: (ctx, argv) => {
     let count: number | null = null;
     let withValues = false;
+    let big = 0n;
     if (argv.length >= 3) {
-      const c = string2ll(argv[2]!);
-      if (c === null) return E.NOT_INT;
+      const c = randCountArg(argv[2]!);
+      if (isErr(c)) return c;
       if (argv.length === 4) {
         if (argv[3]!.toLowerCase() !== 'withvalues') return E.SYNTAX;
         withValues = true;
+        const range = randPairsInRange(c);
+        if (range) return range;
       } else if (argv.length > 4) return E.SYNTAX;
       count = Number(c);
+      big = c;
     }
     const h = lookupTyped(ctx, argv[1]!, RHash);
     if (isErr(h)) return h;
+    if (h && big < 0n) return randomPicks([...h.entries()], -big, withValues ? (e) => [e[0], e[1]] : (e) => [e[0]]);
     if (count === null) {
       if (!h) return null;
       const keys = [...h.fields()];

@@ -57,8 +57,11 @@ export interface CommandSpec {
   keyStep: number;
   handler: Handler | null;
   subcommands: Map<string, CommandSpec> | null;
-  /** Calls and errors for INFO commandstats. */
+  /** INFO commandstats: calls, time spent (µs), refused before running, run and answered an error. */
   calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
 }
 
 function makeSpec(row: CommandRow, handler: Handler | null): CommandSpec {
@@ -82,6 +85,9 @@ function makeSpec(row: CommandRow, handler: Handler | null): CommandSpec {
     handler,
     subcommands: null,
     calls: 0,
+    usec: 0,
+    rejected: 0,
+    failed: 0,
   };
 }
 

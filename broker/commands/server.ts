@@ -1,6 +1,7 @@
 // Connection and server commands: PING, ECHO, SELECT, AUTH, HELLO, QUIT, RESET,
 // CLIENT, INFO, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, MONITOR, COMMAND, ...
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { E, ErrorReply, NO_REPLY, OK, PONG, Status, err, type Reply } from '../resp/reply.ts';
 import { bytesToHuman, cstr } from '../util/repr.ts';
 import { globMatch } from '../util/glob.ts';
@@ -28,7 +29,14 @@ const select: Handler = (ctx, argv) => {
 function checkPassword(srv: Server, user: string, pass: string): boolean {
   if (user !== 'default') return false;
   const required = srv.config.get('requirepass') ?? '';
-  return required === '' || pass === required;
+  return required === '' || sameSecret(pass, required);
+}
+
+/** Compare secrets in time that does not depend on where they differ (both hashed to equal length). */
+export function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(Buffer.from(a, 'latin1')).digest();
+  const hb = createHash('sha256').update(Buffer.from(b, 'latin1')).digest();
+  return timingSafeEqual(ha, hb);
 }
 
 const WRONGPASS = err('WRONGPASS invalid username-password pair or user is disabled.');
@@ -40,7 +48,7 @@ const auth: Handler = (ctx, argv) => {
     if (required === '') {
       return err('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
     }
-    if (argv[1] === required) {
+    if (sameSecret(argv[1]!, required)) {
       ctx.client.authenticated = true;
       return OK;
     }
@@ -257,7 +265,10 @@ const clientHandlers: Record<string, Handler> = {
   'client|reply': (ctx, argv) => {
     const m = argv[2]!.toLowerCase();
     if (m === 'on') {
+      // ON also cancels a pending SKIP, and is itself answered.
       ctx.client.replyMode = 'on';
+      ctx.client.skipArmed = false;
+      ctx.client.skipCurrent = false;
       return OK;
     }
     if (m === 'off') {
@@ -374,19 +385,27 @@ function infoSection(srv: Server, name: string): string | null {
       const max = Number(srv.config.get('maxmemory'));
       add('used_memory', used);
       add('used_memory_human', bytesToHuman(used));
-      add('used_memory_rss', used);
-      add('used_memory_rss_human', bytesToHuman(used));
-      add('used_memory_peak', used);
-      add('used_memory_peak_human', bytesToHuman(used));
+      // The process's resident set (the whole JavaScript runtime, the broker's share of it
+      // included), and the highest used_memory seen, as Redis reports them.
+      const rss = srv.rss();
+      const peak = srv.peakMemory(used);
+      add('used_memory_rss', rss);
+      add('used_memory_rss_human', bytesToHuman(rss));
+      add('used_memory_peak', peak);
+      add('used_memory_peak_human', bytesToHuman(peak));
+      add('used_memory_peak_perc', `${((used / peak) * 100).toFixed(2)}%`);
       add('used_memory_startup', 870000);
       add('used_memory_dataset', Math.max(0, used - 870000));
       add('used_memory_lua', srv.scripting?.memoryUsage() ?? 0);
+      add('used_memory_vm_eval', srv.scripting?.vmBytes() ?? 0);
       add('used_memory_lua_human', bytesToHuman(srv.scripting?.memoryUsage() ?? 0));
+      add('mem_clients_slaves', 0);
+      add('mem_clients_normal', srv.clientBuffersBytes());
       add('number_of_cached_scripts', srv.scripting?.scriptCount() ?? 0);
       add('maxmemory', max);
       add('maxmemory_human', bytesToHuman(max));
       add('maxmemory_policy', srv.config.get('maxmemory-policy')!);
-      add('mem_fragmentation_ratio', '1.00');
+      add('mem_fragmentation_ratio', (rss / used).toFixed(2));
       add('mem_allocator', 'js');
       add('lazyfree_pending_objects', 0);
       break;
@@ -442,6 +461,7 @@ function infoSection(srv: Server, name: string): string | null {
     case 'modules':
       break;
     case 'errorstats':
+      for (const [code, n] of [...srv.errorStats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) add(`errorstat_${code}`, `count=${n}`);
       break;
     case 'cluster':
       add('cluster_enabled', 0);
@@ -455,7 +475,11 @@ function infoSection(srv: Server, name: string): string | null {
     }
     case 'commandstats': {
       const walk = (spec: CommandSpec) => {
-        if (spec.calls > 0) add(`cmdstat_${spec.name}`, `calls=${spec.calls},usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0`);
+        if (spec.calls > 0 || spec.rejected > 0 || spec.failed > 0) {
+          const usec = Math.round(spec.usec);
+          const per = spec.calls > 0 ? (spec.usec / spec.calls).toFixed(2) : '0.00';
+          add(`cmdstat_${spec.name}`, `calls=${spec.calls},usec=${usec},usec_per_call=${per},rejected_calls=${spec.rejected},failed_calls=${spec.failed}`);
+        }
         if (spec.subcommands) for (const s of spec.subcommands.values()) walk(s);
       };
       for (const spec of srv.registry.commands.values()) walk(spec);
@@ -525,8 +549,12 @@ const configHandlers: Record<string, Handler> = {
     ctx.ks.stats.misses = 0;
     ctx.ks.stats.expiredKeys = 0;
     // INFO commandstats starts over too, as in Redis.
+    ctx.srv.errorStats.clear();
     const reset = (spec: CommandSpec) => {
       spec.calls = 0;
+      spec.usec = 0;
+      spec.rejected = 0;
+      spec.failed = 0;
       if (spec.subcommands) for (const sub of spec.subcommands.values()) reset(sub);
     };
     for (const spec of ctx.srv.registry.commands.values()) reset(spec);

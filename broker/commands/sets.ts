@@ -5,7 +5,7 @@ import { RSet } from '../store/types.ts';
 import { string2ll } from '../util/numbers.ts';
 import type { Ctx, Handler } from './registry.ts';
 import { matches, parseCursor, parseScanArgs, scanStep } from './scan.ts';
-import { LONG_MAX, isErr, lookupOrCreate, lookupTyped, positiveArg, rangeArg } from './util.ts';
+import { LONG_MAX, isErr, lookupOrCreate, lookupTyped, positiveArg, randCountArg, randomPicks, rangeArg } from './util.ts';
 
 /** Build a result set the way Redis does (an intset while possible) and list it. */
 function resultMembers(members: Iterable<string>): string[] {
@@ -84,8 +84,14 @@ function popOrRandom(ctx: Ctx, argv: string[], pop: boolean): Reply {
       if (isErr(c)) return c;
       count = c;
     } else {
-      const c = string2ll(argv[2]!);
-      if (c === null) return E.NOT_INT;
+      const c = randCountArg(argv[2]!);
+      if (isErr(c)) return c;
+      if (c < 0n) {
+        const s = lookupTyped(ctx, key, RSet);
+        if (isErr(s)) return s;
+        if (!s) return [];
+        return randomPicks([...s.s], -c, (m) => [m]);
+      }
       count = Number(c);
     }
     const s = lookupTyped(ctx, key, RSet, pop);

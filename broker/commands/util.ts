@@ -1,6 +1,6 @@
 // Helpers shared by the command families.
 
-import { E, ErrorReply, err } from '../resp/reply.ts';
+import { E, ErrorReply, LAZY_MIN, LazyArray, err, type Reply } from '../resp/reply.ts';
 import { RHash, RList, RSet, Stream, ZSet } from '../store/types.ts';
 import { parseDouble, parseLL, string2ll } from '../util/numbers.ts';
 import type { Ctx } from './registry.ts';
@@ -108,4 +108,41 @@ export function clampRange(start: number, end: number, len: number): [number, nu
   if (start > end || start >= len) return null;
   if (end >= len) end = len - 1;
   return [start, end];
+}
+
+/**
+ * SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a negative count: `count` random picks with
+ * repetition from a snapshot of the members (Redis builds the reply in one go, so later
+ * writes do not show in it). Long replies stream (LazyArray) instead of being built whole.
+ */
+export function randomPicks<T>(pool: readonly T[], count: bigint, emit: (x: T) => Reply[]): Reply {
+  const one = () => pool[Math.floor(Math.random() * pool.length)]!;
+  if (count < BigInt(LAZY_MIN)) {
+    const out: Reply[] = [];
+    for (let i = 0; i < Number(count); i++) out.push(...emit(one()));
+    return out;
+  }
+  const per = emit(pool[0]!).length;
+  function* items(): Generator<Reply> {
+    // Past 2^53 the loop never ends in practice (the client disconnects first).
+    for (let left = count > 9007199254740991n ? Infinity : Number(count); left > 0; left--) {
+      const e = emit(one());
+      yield e[0]!;
+      if (e.length > 1) yield e[1]!;
+    }
+  }
+  return new LazyArray(count * BigInt(per), items());
+}
+
+/** The count of SRANDMEMBER/HRANDFIELD/ZRANDMEMBER (getRangeLongFromObjectOrReply, -LONG_MAX..LONG_MAX). */
+export function randCountArg(s: string): bigint | ErrorReply {
+  const v = string2ll(s);
+  if (v === null) return E.NOT_INT;
+  if (v < -9223372036854775807n) return err('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+  return v;
+}
+
+/** With WITHVALUES/WITHSCORES the reply is twice as long: Redis refuses |count| > LONG_MAX/2. */
+export function randPairsInRange(count: bigint): ErrorReply | null {
+  return count < -4611686018427387903n || count > 4611686018427387903n ? err('ERR value is out of range') : null;
 }

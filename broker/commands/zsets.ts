@@ -6,7 +6,7 @@ import { formatDouble, parseDouble } from '../util/numbers.ts';
 import { popFirstReady } from './blocking.ts';
 import type { Ctx, Handler } from './registry.ts';
 import { matches, parseCursor, parseScanArgs, scanStep } from './scan.ts';
-import { LONG_MAX, intArg, isErr, lookupTyped, positiveArg, rangeArg, timeoutArg } from './util.ts';
+import { LONG_MAX, intArg, isErr, lookupTyped, positiveArg, randCountArg, randPairsInRange, randomPicks, rangeArg, timeoutArg } from './util.ts';
 
 const NAN_ERR = err('ERR resulting score is not a number (NaN)');
 
@@ -650,9 +650,11 @@ export const commands: Record<string, Handler> = {
   zinter: zsetOp('inter', false),
   zdiff: zsetOp('diff', false),
   zintercard: (ctx, argv) => {
-    const nk = rangeArg(argv[1]!, 1, LONG_MAX, 'numkeys should be greater than 0');
+    // zunionInterDiffGenericCommand's checks and texts (unlike SINTERCARD's).
+    const nk = rangeArg(argv[1]!, -LONG_MAX, LONG_MAX);
     if (isErr(nk)) return nk;
-    if (nk > argv.length - 2) return E.NUMKEYS;
+    if (nk < 1) return err("ERR at least 1 input key is needed for 'zintercard' command");
+    if (nk > argv.length - 2) return E.SYNTAX;
     let limit = 0;
     for (let i = 2 + nk; i < argv.length; i++) {
       if (argv[i]!.toLowerCase() === 'limit' && i + 1 < argv.length) {
@@ -681,17 +683,22 @@ export const commands: Record<string, Handler> = {
   zrandmember: (ctx, argv) => {
     let count: number | null = null;
     let withScores = false;
+    let big = 0n;
     if (argv.length >= 3) {
-      const c = intArg(argv[2]!);
+      const c = randCountArg(argv[2]!);
       if (isErr(c)) return c;
-      count = c;
+      count = Number(c);
+      big = c;
       if (argv.length === 4) {
         if (argv[3]!.toLowerCase() !== 'withscores') return E.SYNTAX;
         withScores = true;
+        const range = randPairsInRange(c);
+        if (range) return range;
       } else if (argv.length > 4) return E.SYNTAX;
     }
     const z = lookupTyped(ctx, argv[1]!, ZSet);
     if (isErr(z)) return z;
+    if (z && big < 0n) return randomPicks([...z.arr], -big, (e) => (emit([e], withScores) as Reply[]));
     if (count === null) return z ? z.arr[Math.floor(Math.random() * z.size)]!.m : null;
     if (!z || count === 0) return [];
     const arr = [...z.arr];

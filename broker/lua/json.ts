@@ -35,6 +35,8 @@ export class JsonEncoder {
   private readonly m: LuaModule;
   private readonly b: Bytes;
   private readonly out: OutBuf;
+  /** cjson.encode_max_depth (lua-cjson's default 1000), per Lua state. */
+  maxDepth = MAX_DEPTH;
 
   constructor(m: LuaModule, b: Bytes, out: OutBuf) {
     this.m = m;
@@ -108,7 +110,7 @@ export class JsonEncoder {
     const m = this.m;
     const out = this.out;
     depth++;
-    if (depth > MAX_DEPTH) this.b.raise(L, `Cannot serialise, excessive nesting (${depth})`);
+    if (depth > this.maxDepth) this.b.raise(L, `Cannot serialise, excessive nesting (${depth})`);
     if (!m._lua_checkstack(L, 4)) this.b.raise(L, 'stack overflow');
     const top = m._lua_gettop(L);
     // lua_array_length: all keys positive integral numbers.

@@ -26,7 +26,7 @@ local type, tostring, tonumber, select, pairs, ipairs, next, error, pcall, xpcal
 local string, table, math, coroutine = string, table, math, coroutine
 local s_byte, s_char, s_format, s_sub, s_rep, s_find, s_gsub, s_pack, s_unpack =
       string.byte, string.char, string.format, string.sub, string.rep, string.find, string.gsub, string.pack, string.unpack
-local t_concat, t_insert, t_unpack = table.concat, table.insert, table.unpack
+local t_concat, t_insert, t_unpack, t_pack = table.concat, table.insert, table.unpack, table.pack
 local m_floor, m_type, m_huge, m_tointeger = math.floor, math.type, math.huge, math.tointeger
 local getinfo, setupvalue = debug.getinfo, debug.setupvalue
 local G = _G
@@ -266,6 +266,7 @@ end
 local UNESC = { ['"'] = '"', ['\\'] = '\\', ['/'] = '/', b = '\b', f = '\f', n = '\n', r = '\r', t = '\t' }
 
 local decode_value
+local decode_depth = 1000
 local function dec_string(s, i)
   -- s[i] == '"'
   local buf, j = {}, i + 1
@@ -317,7 +318,7 @@ decode_value = function(s, i, depth)
   if c == '"' then return dec_string(s, i)
   elseif c == '{' then
     depth = depth + 1
-    if depth > 1000 then dec_error('Found too many nested data structures (' .. depth .. ')', i) end
+    if depth > decode_depth then dec_error('Found too many nested data structures (' .. depth .. ')', i) end
     local t = {}
     i = skip_ws(s, i + 1)
     if s_sub(s, i, i) == '}' then return t, i + 1 end
@@ -339,7 +340,7 @@ decode_value = function(s, i, depth)
     end
   elseif c == '[' then
     depth = depth + 1
-    if depth > 1000 then dec_error('Found too many nested data structures (' .. depth .. ')', i) end
+    if depth > decode_depth then dec_error('Found too many nested data structures (' .. depth .. ')', i) end
     local t, n = {}, 0
     i = skip_ws(s, i + 1)
     if s_sub(s, i, i) == ']' then return t, i + 1 end
@@ -374,8 +375,30 @@ cjson.decode = function(...)
   return v
 end
 cjson.encode_keep_buffer = function() end
-cjson.encode_max_depth = function(n) return n or 1000 end
-cjson.decode_max_depth = function(n) return n or 1000 end
+-- lua-cjson's depth settings: kept per Lua state (SCRIPT FLUSH resets them), as in Redis.
+local function depth_option(name, set)
+  return function(...)
+    local n = select('#', ...)
+    if n > 1 then raw_error("bad argument #2 to '" .. name .. "' (found too many arguments)", 3) end
+    local v = ...
+    if n == 1 and v ~= nil then
+      local d = raw_tonumber(v)
+      if d == nil then raw_error("bad argument #1 to '" .. name .. "' (number expected, got " .. type(v) .. ")", 3) end
+      d = d >= 0 and m_floor(d) or -m_floor(-d)
+      if d < 1 or d > 2147483647 then
+        raw_error("bad argument #1 to '" .. name .. "' (expected integer between 1 and 2147483647)", 3)
+      end
+      return set(m_tointeger(d))
+    end
+    return set(nil)
+  end
+end
+-- Through the C trampoline (wrap) so that 'return cjson.encode_max_depth(0)' keeps the script's line.
+cjson.encode_max_depth = wrap(depth_option('encode_max_depth', C.json_max_depth))
+cjson.decode_max_depth = wrap(depth_option('decode_max_depth', function(d)
+  if d then decode_depth = d end
+  return decode_depth
+end))
 cjson.encode_number_precision = function(n) return n or 14 end
 cjson.encode_sparse_array = function() return false, 2, 10 end
 cjson.encode_invalid_numbers = function() return false end
@@ -523,7 +546,42 @@ G.struct = readonly(struct)
 G.string = readonly(string, { pack = true, packsize = true, unpack = true })
 G.math = readonly(math, { maxinteger = true, mininteger = true, tointeger = true, type = true, ult = true })
 G.table = readonly(table, { move = true, pack = true, unpack = true })
-G.coroutine = readonly(coroutine, { close = true, isyieldable = true, running = false })
+-- Coroutines. A script is one atomic unit: it cannot yield out of itself (Redis runs it with
+-- lua_pcall, where a yield fails). Inside, coroutines work, and the time hook reaches them:
+-- when it yields one (to let the broker answer BUSY and SCRIPT KILL), resume passes that
+-- yield up to the broker and, once resumed, resumes the inner coroutine where it stopped.
+local co_create, co_resume, co_yield, co_running = coroutine.create, coroutine.resume, coroutine.yield, coroutine.running
+local hook_pending = C.hook_pending
+local script_thread = nil
+local function resume_through(co, ...)
+  local r = t_pack(co_resume(co, ...))
+  while hook_pending() do
+    co_yield()
+    r = t_pack(co_resume(co))
+  end
+  return t_unpack(r, 1, r.n)
+end
+local function wrap_result(ok, ...)
+  if ok then return ... end
+  local e = ...
+  if type(e) == 'string' then raw_error(e, 2) end
+  raw_error(e, 0)
+end
+coroutine.resume = resume_through
+coroutine.yield = function(...)
+  if co_running() == script_thread then raw_error('attempt to yield across metamethod/C-call boundary', 0) end
+  return co_yield(...)
+end
+coroutine.wrap = function(f)
+  local co = co_create(f)
+  return function(...) return wrap_result(resume_through(co, ...)) end
+end
+coroutine.running = function()
+  local co = co_running()
+  if co == script_thread then return nil end
+  return co
+end
+G.coroutine = readonly(coroutine, { close = true, isyieldable = true })
 G.__redis__err__handler = errh
 local strmeta = getmetatable('')
 strmeta.__index = G.string
@@ -549,11 +607,28 @@ local ENV_MT = {
   __metatable = false,
 }
 
+local GLOBALS_MT = { __index = G }
+
 local function run(f, keys, argv)
-  local env = setmetatable({ KEYS = keys, ARGV = argv }, ENV_MT)
-  rawset(env, '_G', env)
+  -- The script's globals table stays empty so that every assignment, _G and KEYS included,
+  -- reaches __newindex (Redis: "Attempt to modify a readonly table"); its own names are read
+  -- through a second table that falls back to the shared globals.
+  local env = {}
+  local own = setmetatable({ KEYS = keys, ARGV = argv, _G = env }, GLOBALS_MT)
+  setmetatable(env, {
+    __index = own,
+    __newindex = ENV_MT.__newindex,
+    __pairs = function()
+      local merged = {}
+      for k, v in next, G do merged[k] = v end
+      for k, v in next, own do merged[k] = v end
+      return next, merged, nil
+    end,
+    __metatable = false,
+  })
   protected[env] = true
   current_env = env
+  script_thread = co_running()
   setupvalue(f, 1, env)
   return xpcall(f, errh)
 end

@@ -13,7 +13,9 @@
 // between slices, other clients get BUSY, and SCRIPT KILL can stop it.
 
 import { createHash } from 'node:crypto';
-import { E, ErrorReply, NULL_ARRAY, Sequence, Status, err, type Reply } from '../resp/reply.ts';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { E, ErrorReply, LazyArray, NULL_ARRAY, Sequence, Status, err, type Reply } from '../resp/reply.ts';
 import type { Server } from '../server.ts';
 import type { Client } from '../client.ts';
 import { Block, type CommandSpec } from '../commands/registry.ts';
@@ -28,6 +30,10 @@ const HOOK_INSTRUCTIONS = 100000;
 /** While a timed-out script runs, yield to the event loop this often (ms). */
 const SLICE_MS = 20;
 const MAX_REPLY_DEPTH = 1000;
+/** Past this much WebAssembly memory, the Lua module is replaced once the script ends. */
+const VM_SHRINK_ABOVE = 64 * 1024 * 1024;
+/** Not a Lua status: a script yielded out of itself. */
+const LUA_ERRRUN_YIELD = -1;
 
 export interface ScriptFlags {
   compat: boolean;
@@ -42,7 +48,7 @@ interface Script {
   sha: string;
   body: string;
   ref: number;
-  /** ref as the lua_Integer lua_rawgeti takes, made once. */
+  /** ref as the lua_Integer lua_rawgeti takes, made once per Lua state. */
   refBig: bigint;
   flags: ScriptFlags;
 }
@@ -59,7 +65,21 @@ interface Run {
   sliceStart: number;
   timedOut: boolean;
   killed: boolean;
+  /** When the hook first found the script where it cannot yield (0: it could). */
+  unyieldableSince: number;
   resolve: ((r: Reply) => void) | null;
+}
+
+/** A full garbage collection where the runtime lets us ask for one (Node: through V8 flags). */
+function fullGc(): void {
+  try {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (g) return g();
+    v8.setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  } catch {
+    // Not offered here: the memory goes at the next collection V8 decides on.
+  }
 }
 
 export function sha1hex(s: string): string {
@@ -86,7 +106,8 @@ export function extractShebang(body: string): { flags: ScriptFlags; len: number 
   flags.compat = false;
   for (const part of parts.slice(1)) {
     if (!part.startsWith('flags=')) return err(`ERR Unknown lua shebang option: ${part}`);
-    for (const f of part.slice(6).split(',')) {
+    // "flags=" with an empty list is no flags at all (sdssplitlen of "" gives nothing).
+    for (const f of part.length === 6 ? [] : part.slice(6).split(',')) {
       const key = SHEBANG_FLAGS[f];
       if (!key) return err(`ERR Unexpected flag in script shebang: ${f}`);
       flags[key] = true;
@@ -109,10 +130,13 @@ export class Scripting {
   private nresPtr = 0;
   readonly scripts = new Map<string, Script>();
   run: Run | null = null;
+  /** The time hook yielded (as opposed to a script's own coroutine.yield). */
+  private hookYield = false;
   preCommandOom = false;
   private closed = false;
   /** Functions registered once per module (shared by Lua states across SCRIPT FLUSH). */
   private cfuncs = new Map<string, number>();
+  private json: JsonEncoder | null = null;
 
   private constructor(srv: Server) {
     this.srv = srv;
@@ -120,12 +144,81 @@ export class Scripting {
 
   static async create(srv: Server, wasmPath?: string): Promise<Scripting> {
     const s = new Scripting(srv);
-    s.m = await loadLuaModule(wasmPath);
-    s.b = new Bytes(s.m);
-    s.nresPtr = s.m._malloc(8);
-    s.registerFunctions();
+    s.wasmPath = wasmPath;
+    s.adopt(await loadLuaModule(wasmPath));
     s.initState();
     return s;
+  }
+
+  private wasmPath: string | undefined;
+  /** A fresh module being loaded, or loaded and waiting for the running script to end. */
+  private replacing: Promise<void> | null = null;
+  private replacement: LuaModule | null = null;
+
+  private adopt(m: LuaModule): void {
+    this.m = m;
+    this.b = new Bytes(m);
+    this.nresPtr = m._malloc(8);
+    this.fnPtrs = [];
+    this.cfuncs = new Map();
+    this.registerFunctions();
+  }
+
+  /** Bytes of WebAssembly memory the Lua VM holds (INFO used_memory_vm_eval). */
+  vmBytes(): number {
+    return this.m?.HEAPU8.length ?? 0;
+  }
+
+  /**
+   * WebAssembly memory only grows: after a script that needed a lot of it, the
+   * whole module is replaced by a fresh one (the cached scripts compiled again,
+   * cjson settings kept as SCRIPT FLUSH would not), and the old one is left to
+   * the garbage collector.
+   */
+  private maybeShrink(): void {
+    if (this.closed || this.replacing || this.vmBytes() <= VM_SHRINK_ABOVE) return;
+    this.replacing = loadLuaModule(this.wasmPath).then(
+      (m) => {
+        this.replacement = m;
+        this.swapIfIdle();
+      },
+      (e) => {
+        this.replacing = null;
+        this.srv.log('warning', `could not load a fresh Lua module: ${(e as Error)?.message ?? e}`);
+      },
+    );
+  }
+
+  private swapIfIdle(): void {
+    const m = this.replacement;
+    if (!m || this.run) return;
+    this.replacement = null;
+    this.replacing = null;
+    if (this.closed) return;
+    const oldM = this.m;
+    const oldL = this.L;
+    const depth = this.json?.maxDepth ?? 1000;
+    this.adopt(m);
+    this.L = 0;
+    this.coRef = 0;
+    this.initState();
+    this.json!.maxDepth = depth;
+    for (const script of this.scripts.values()) {
+      const sh = extractShebang(script.body);
+      const code = sh instanceof ErrorReply ? script.body : script.body.slice(sh.len);
+      const p = this.b.write(code);
+      if (this.m._luaL_loadbufferx(this.L, p, code.length, this.b.c('@user_script'), 0) !== LUA_OK) {
+        this.m._lua_settop(this.L, 0);
+        this.scripts.delete(script.sha);
+        continue;
+      }
+      script.ref = this.m._luaL_ref(this.L, LUA_REGISTRYINDEX);
+      script.refBig = BigInt(script.ref);
+    }
+    if (oldL) oldM._lua_close(oldL);
+    // The old module's memory goes at V8's next full collection, which an idle broker may not
+    // reach for a long time: ask for one now (a rare event, after a script of many megabytes).
+    setImmediate(fullGc);
   }
 
   get busyClient(): Client | null {
@@ -175,6 +268,11 @@ export class Scripting {
     add('error_reply', (L) => this.luaErrorReply(L));
     add('status_reply', (L) => this.luaStatusReply(L));
     add('error', (L) => this.luaError(L));
+    // Did the time hook just yield a coroutine? (the prelude's coroutine.resume passes it up)
+    add('hook_pending', (L) => {
+      m._lua_pushboolean(L, this.hookYield ? 1 : 0);
+      return 1;
+    });
     // cmsgpack and cjson.encode in TypeScript (msgpack.ts, json.ts). A
     // JavaScript exception (a bug, or the JS stack exhausted by deeply nested
     // input) must not unwind through Lua's C frames: it becomes a Lua error.
@@ -196,6 +294,14 @@ export class Scripting {
     native('msgpack_unpack_limit', (L) => mp.unpackLimit(L));
     const json = new JsonEncoder(m, this.b, out);
     native('json_encode', (L) => json.encode(L));
+    this.json = json;
+    // cjson.encode_max_depth's setter (arguments checked in the prelude): sets when given, returns the depth.
+    add('json_max_depth', (L) => {
+      if (m._lua_gettop(L) >= 1 && m._lua_type(L, 1) === T.NUMBER) json.maxDepth = Number(m._lua_tointegerx(L, 1, 0));
+      m._lua_settop(L, 0);
+      m._lua_pushinteger(L, big(json.maxDepth));
+      return 1;
+    });
     const tramp = m.addFunction(((L: number) => this.trampoline(L)) as (...args: never[]) => unknown, 'ii');
     this.fnPtrs.push(tramp);
     add('wrap', (L) => {
@@ -211,6 +317,7 @@ export class Scripting {
     const b = this.b;
     const L = m._luaL_newstate();
     this.L = L;
+    if (this.json) this.json.maxDepth = 1000;
     m._luaL_openlibs(L);
     // Table of C functions handed to the prelude.
     m._lua_createtable(L, 0, 16);
@@ -385,6 +492,7 @@ export class Scripting {
       sliceStart: now,
       timedOut: false,
       killed: false,
+      unyieldableSince: 0,
       resolve: null,
     };
     this.srv.luaClient.db = caller.db;
@@ -402,6 +510,13 @@ export class Scripting {
 
   private afterResume(status: number): Reply | Promise<Reply> {
     const run = this.run!;
+    if (status === LUA_YIELD && !this.hookYield) {
+      // Not the time hook: the script yielded out of itself (the prelude's coroutine.yield
+      // refuses this; this guards any other path). Atomicity forbids resuming it later.
+      this.newThread();
+      status = LUA_ERRRUN_YIELD;
+    }
+    this.hookYield = false;
     if (status === LUA_YIELD) {
       if (run.resolve) {
         setImmediate(() => this.continueRun());
@@ -414,6 +529,8 @@ export class Scripting {
     }
     const reply = this.finish(status);
     this.run = null;
+    this.swapIfIdle();
+    this.maybeShrink();
     if (run.resolve) {
       run.resolve(reply);
       return reply;
@@ -444,6 +561,8 @@ export class Scripting {
         reply = this.errorFromObject(co, base + 1, run.sha);
       }
       m._lua_settop(co, 0);
+    } else if (status === LUA_ERRRUN_YIELD) {
+      reply = err(`ERR attempt to yield across metamethod/C-call boundary script: ${run.sha}`);
     } else {
       const msg = m._lua_type(co, -1) === T.STRING ? this.b.read(co, -1) : 'execution failure';
       reply = err(`ERR Error running script f_${run.sha}, ${msg.slice(0, 100)}`);
@@ -622,6 +741,18 @@ export class Scripting {
       this.pushErrorTable(L, '-' + r.msg);
     } else if (r instanceof Sequence) {
       this.pushReply(L, r.replies[0] ?? null, depth);
+    } else if (r instanceof LazyArray) {
+      // Straight into a Lua table (a script asked for it; Lua's memory bounds it).
+      if (!m._lua_checkstack(L, 3)) {
+        m._lua_pushboolean(L, 0);
+        return;
+      }
+      m._lua_createtable(L, 0, 0);
+      let i = 1;
+      for (let n = r.items.next(); !n.done; n = r.items.next()) {
+        this.pushReply(L, n.value, depth + 1);
+        m._lua_rawseti(L, -2, big(i++));
+      }
     } else {
       // Stack room is checked per table, not per element: a value needs at most
       // two slots (a status or error table and its string), and the C function
@@ -913,8 +1044,25 @@ export class Scripting {
         `Slow script detected: still in execution after ${now - run.start} milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: ${run.sha}.`,
       );
     }
-    if (L === this.co && now - run.sliceStart >= SLICE_MS && this.m._lua_isyieldable(L)) {
+    if (now - run.sliceStart < SLICE_MS) return;
+    if (this.m._lua_isyieldable(L)) {
+      // Any coroutine of the script: the prelude's resume passes the yield up to ours.
+      run.unyieldableSince = 0;
+      this.hookYield = true;
       this.m._lua_yieldk(L, 0, 0, 0);
+      return;
+    }
+    // Inside a C function that called back into Lua (a sort comparator, a gsub callback, a
+    // metamethod) nothing can yield, so no other client is served. Rather than hold the
+    // broker for good, such a script is stopped once it has spent another threshold there.
+    if (!run.unyieldableSince) run.unyieldableSince = now;
+    const threshold = Math.max(1000, Number(this.srv.config.get('busy-reply-threshold')));
+    if (now - run.unyieldableSince >= threshold) {
+      this.srv.log('warning', `Lua script stopped: it ran for ${now - run.start} ms where it could not be interrupted.`);
+      this.m._lua_sethook(L, this.hookPtr, LUA_MASKLINE, 0);
+      run.killed = true;
+      this.pushErrorTable(L, `Script stopped: it ran past busy-reply-threshold inside a function that cannot be interrupted (a sort comparator, a gsub callback or a metamethod)`);
+      this.raise(L);
     }
   }
 

@@ -138,10 +138,19 @@ export async function loadLuaModule(wasmPath?: string): Promise<LuaModule> {
     // A read-only WebAssembly object: keep the glue's shims.
   }
   let lua: Awaited<ReturnType<typeof LuaWasm.initialize>>;
+  const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
   try {
     // An explicit path keeps wasmoon from guessing (it would reach for a CDN in browsers).
     lua = await LuaWasm.initialize(wasmPath ?? defaultWasmPath());
   } finally {
+    // The glue's debug build defines getters on globalThis (messages about missing library
+    // symbols) whose closures hold the module, and with it its whole wasm memory, forever:
+    // a module replaced to give memory back must be collectable.
+    for (const name of Object.getOwnPropertyNames(globalThis)) {
+      if (globalsBefore.has(name)) continue;
+      const d = Object.getOwnPropertyDescriptor(globalThis, name);
+      if (d?.get && d.configurable) delete (globalThis as Record<string, unknown>)[name];
+    }
     try {
       wa.instantiate = orig.instantiate;
       if (orig.instantiateStreaming) wa.instantiateStreaming = orig.instantiateStreaming;

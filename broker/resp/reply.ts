@@ -35,7 +35,25 @@ export class Sequence {
   }
 }
 
-export type Reply = string | null | number | bigint | Status | ErrorReply | typeof NULL_ARRAY | Sequence | Reply[];
+/**
+ * An array whose items are made as they are sent, for replies whose length a client
+ * chooses (SRANDMEMBER s -100000000): the server streams it to the socket as the client
+ * reads, never holding it whole. Single use: the items are drawn from an iterator.
+ */
+export class LazyArray {
+  /** The exact count for the header (beyond 2^53 too). */
+  readonly length: bigint;
+  readonly items: Iterator<Reply>;
+  constructor(length: bigint, items: Iterator<Reply>) {
+    this.length = length;
+    this.items = items;
+  }
+}
+
+/** Replies shorter than this are built whole (cheaper); longer ones stream. */
+export const LAZY_MIN = 1024;
+
+export type Reply = string | null | number | bigint | Status | ErrorReply | typeof NULL_ARRAY | Sequence | LazyArray | Reply[];
 
 export const OK = new Status('OK');
 /** A handler result meaning "send nothing" (CLIENT REPLY OFF/SKIP). */

@@ -552,9 +552,11 @@ export class Stream extends Container {
   trim(strategy: 'maxlen' | 'minid', threshold: bigint, approx: boolean, limit: number): number {
     let deleted = 0;
     while (this.nodes.length > 0) {
-      if (limit && deleted >= limit) break;
       if (strategy === 'maxlen' && BigInt(this.length) <= threshold) break;
       const node = this.nodes[0]!;
+      // streamTrim: LIMIT bounds the work; a node whose entries would take it past the limit
+      // stays whole (XTRIM s MAXLEN ~ 0 LIMIT 1 on a node of 3 removes nothing).
+      if (limit && deleted + node.live > limit) break;
       let removeNode: boolean;
       if (strategy === 'maxlen') {
         removeNode = BigInt(this.length - node.live) >= threshold;

@@ -17,10 +17,12 @@ const CLI = fileURLToPath(new URL('../../broker/cli.ts', import.meta.url));
 
 let broker: Broker;
 let inspector: Inspector;
+/** The run's secret every WebSocket URL carries (the workbench holds it). */
+const SECRET = 'a-secret-for-this-run';
 
 before(async () => {
   broker = await createBroker({ port: 0, host: '127.0.0.1' });
-  inspector = await startInspector({ brokerPort: broker.port, host: '127.0.0.1', port: 0 });
+  inspector = await startInspector({ brokerPort: broker.port, host: '127.0.0.1', port: 0, secret: SECRET });
 });
 
 after(async () => {
@@ -54,9 +56,11 @@ class Tab {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  static open(port: number, path = '/'): Promise<Tab> {
+  static open(port: number, path = '/', opts: { secret?: string | null; origin?: string } = {}): Promise<Tab> {
+    const secret = opts.secret === undefined ? SECRET : opts.secret;
+    const url = `ws://127.0.0.1:${port}${path}${secret === null ? '' : `${path.includes('?') ? '&' : '?'}secret=${encodeURIComponent(secret)}`}`;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+      const ws = new WebSocket(url, opts.origin ? { origin: opts.origin } : {});
       const tab = new Tab(ws);
       ws.once('open', () => resolve(tab));
       ws.once('error', reject);
@@ -400,7 +404,7 @@ test('malformed messages get an error and the socket keeps working', async () =>
 
 test('the broker gone: the WebSocket closes with 1011', async () => {
   const b = await createBroker({ port: 0, host: '127.0.0.1' });
-  const insp = await startInspector({ brokerPort: b.port, host: '127.0.0.1', port: 0 });
+  const insp = await startInspector({ brokerPort: b.port, host: '127.0.0.1', port: 0, secret: SECRET });
   try {
     const tab = await Tab.open(insp.port);
     assert.equal(await tab.run('PING'), 'PONG');
@@ -430,9 +434,11 @@ test('the CLI: --inspector-port starts the inspector, SIGTERM stops both and exi
     }
     const [first, second] = stdout.split('\n');
     const bm = /^Hotpot broker \(Redis-compatible\) listening on 127\.0\.0\.1:(\d+)$/.exec(first!);
-    const im = /^Hotpot broker inspector on http:\/\/127\.0\.0\.1:(\d+)$/.exec(second!);
+    // No secret given: the CLI makes one and prints it in the URL.
+    const im = /^Hotpot broker inspector on http:\/\/127\.0\.0\.1:(\d+)\/\?secret=([\w-]{32})$/.exec(second!);
     assert.ok(bm && im, stdout);
-    const tab = await Tab.open(Number(im[1]));
+    await assert.rejects(Tab.open(Number(im[1]), '/', { secret: null }).then((t) => t.next(() => false, 2000)));
+    const tab = await Tab.open(Number(im[1]), '/', { secret: im[2]! });
     assert.equal(await tab.run('SET via-cli yes'), 'OK');
     assert.equal(await redisCli(Number(bm[1]), 'GET', 'via-cli'), '"yes"');
     child.kill('SIGTERM');
@@ -469,7 +475,11 @@ test('the bundled CLI (as sandboxes run it) serves the inspector', async () => {
   const dir = mkdtempSync(join(root, '.hotpot', 'inspector-test-'));
   const file = join(dir, 'cli.mjs');
   writeFileSync(file, code);
-  const child = spawn(process.execPath, ['--no-addons', file, '--port', '0', '--inspector-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The secret from the environment, as the workbench passes it: not printed.
+  const child = spawn(process.execPath, ['--no-addons', file, '--port', '0', '--inspector-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOTPOT_INSPECTOR_SECRET: SECRET },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -483,6 +493,7 @@ test('the bundled CLI (as sandboxes run it) serves the inspector', async () => {
     }
     const im = /^Hotpot broker inspector on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(stdout);
     assert.ok(im, stdout);
+    assert.ok(!stdout.includes(SECRET), 'a secret given by the workbench is not printed');
     const res = await fetch(`http://127.0.0.1:${im[1]}/`);
     assert.deepEqual(await res.json(), { ok: true });
     const tab = await Tab.open(Number(im[1]), '/proxy/prefix');
@@ -498,3 +509,50 @@ test('the bundled CLI (as sandboxes run it) serves the inspector', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('access: the run\'s secret and an allowed Origin, or the WebSocket closes with 1008 and the reason', async () => {
+  const refused = async (path: string, opts: { secret?: string | null; origin?: string }, reason: RegExp) => {
+    const tab = await Tab.open(inspector.port, path, opts);
+    tab.ws.send(JSON.stringify({ id: 1, type: 'command', line: 'SET refused-socket-wrote 1' }));
+    const closed = await tab.closed;
+    assert.equal(closed.code, 1008, JSON.stringify(opts));
+    assert.match(closed.reason, reason);
+    assert.deepEqual(tab.messages, []);
+  };
+  await refused('/', { secret: null }, /needs the run's secret \(\?secret=\)/);
+  await refused('/', { secret: '' }, /needs the run's secret/);
+  await refused('/', { secret: SECRET + 'x' }, /wrong inspector secret/);
+  await refused('/', { origin: 'http://evil.example' }, /origin http:\/\/evil\.example is not allowed/);
+  await refused('/', { origin: 'null' }, /origin null is not allowed/);
+  await refused('/', { secret: null, origin: 'https://evil.example' }, /not allowed/);
+  // Nothing ran: a refused socket's commands never reach the broker.
+  const c = await RawConnFor(broker.port);
+  assert.equal(await c('EXISTS refused-socket-wrote'), ':0\r\n');
+  // Allowed: loopback pages (the local workbench on another port), no Origin (not a browser).
+  for (const origin of [undefined, 'http://127.0.0.1:4321', 'http://localhost:4321', 'http://[::1]:4321', `http://127.0.0.1:${inspector.port}`]) {
+    const tab = await Tab.open(inspector.port, '/', { origin });
+    assert.equal(await tab.run('PING'), 'PONG', String(origin));
+    await tab.close();
+  }
+  // An explicit allowlist replaces the default.
+  const insp = await startInspector({ brokerPort: broker.port, host: '127.0.0.1', port: 0, secret: SECRET, origins: ['https://course.example'] });
+  try {
+    const ok = await Tab.open(insp.port, '/', { origin: 'https://course.example' });
+    assert.equal(await ok.run('PING'), 'PONG');
+    await ok.close();
+    const tab = await Tab.open(insp.port, '/', { origin: 'http://localhost:4321' });
+    assert.equal((await tab.closed).code, 1008);
+  } finally {
+    await insp.close();
+  }
+});
+
+/** A one-command-at-a-time raw RESP connection. */
+async function RawConnFor(port: number): Promise<(line: string) => Promise<string>> {
+  const { RawConn } = await import('./harness.ts');
+  const c = await RawConn.connect(port);
+  return async (line: string) => {
+    const r = (await c.send(line.split(' '))).toString('latin1');
+    return r;
+  };
+}

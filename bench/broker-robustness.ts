@@ -1,0 +1,268 @@
+// `npm run bench:broker-robustness`: the embedded broker and Debian's redis-server under the
+// same hostile load, one after the other, each in a process of its own (the broker as
+// sandboxes run it: `node --no-addons broker/cli.ts`). Not a test: timings on a shared machine
+// are noisy, so they are reported side by side, never asserted.
+//
+// For each server, in three phases (before, during, after the load):
+//   * the latency of a PING sent by a well-behaved client every 5 ms, one at a time (p50, p99);
+//   * the server process's resident memory (VmRSS from /proc; the peak during the load).
+// The load (subscribers dropped: PUBSUB NUMSUB at the end of it):
+//   * --idle connections that never send anything, and as many that sent half a command;
+//   * --pipelines clients, each writing --pipeline commands (SET) in one go, again and again;
+//   * --subscribers subscribers that stop reading while a publisher sends 1 KiB messages
+//     (client-output-buffer-limit pubsub drops them past 32 MB, on both servers).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freePort } from '../test/broker/harness.ts';
+import { positiveInt } from './args.ts';
+
+const { values } = parseArgs({
+  options: {
+    idle: { type: 'string', default: '1000' },
+    pipelines: { type: 'string', default: '2' },
+    pipeline: { type: 'string', default: '100000' },
+    subscribers: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '10' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10]');
+  process.exit(0);
+}
+const IDLE = positiveInt('idle', values.idle);
+const PIPELINES = positiveInt('pipelines', values.pipelines);
+const PIPELINE = positiveInt('pipeline', values.pipeline);
+const SUBSCRIBERS = positiveInt('subscribers', values.subscribers);
+const SECONDS = positiveInt('seconds', values.seconds);
+
+const REDIS_SERVER = '/usr/bin/redis-server';
+const BROKER_CLI = fileURLToPath(new URL('../broker/cli.ts', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ServerProc {
+  kind: string;
+  port: number;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setTimeout(500);
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString() === '+PONG\r\n');
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => (s.destroy(), resolve(false)));
+  });
+}
+
+function stopper(proc: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      proc.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      proc.kill('SIGTERM');
+    });
+}
+
+async function start(kind: 'redis-server' | 'broker'): Promise<ServerProc> {
+  const port = await freePort();
+  const proc =
+    kind === 'redis-server'
+      ? spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' })
+      : spawn(process.execPath, ['--no-addons', '--disable-warning=ExperimentalWarning', BROKER_CLI, '--port', String(port)], { stdio: 'ignore' });
+  const end = Date.now() + 30_000;
+  while (!(await ping(port))) {
+    if (proc.exitCode !== null || Date.now() > end) throw new Error(`could not start ${kind}`);
+    await sleep(50);
+  }
+  return { kind, port, proc, stop: stopper(proc) };
+}
+
+function rss(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** PING latencies (ms) from one client, one at a time every 5 ms, until stop() settles. */
+function pinger(port: number): { stop(): Promise<number[]> } {
+  const times: number[] = [];
+  let running = true;
+  const done = (async () => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setNoDelay(true);
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    while (running) {
+      const t0 = performance.now();
+      const ok = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 10_000);
+        s.once('data', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        s.write('PING\r\n');
+      });
+      times.push(ok ? performance.now() - t0 : 10_000);
+      await sleep(5);
+    }
+    s.destroy();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return times;
+    },
+  };
+}
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+interface Phase {
+  p50: number;
+  p99: number;
+  pings: number;
+  rss: number;
+}
+
+async function quiet(srv: ServerProc, ms: number): Promise<Phase> {
+  const p = pinger(srv.port);
+  await sleep(ms);
+  const t = await p.stop();
+  return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: rss(srv.proc.pid!) };
+}
+
+async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> {
+  const socks: net.Socket[] = [];
+  const connect = () =>
+    new Promise<net.Socket>((resolve) => {
+      const s = net.connect(srv.port, '127.0.0.1');
+      s.on('error', () => {});
+      s.once('connect', () => resolve(s));
+      socks.push(s);
+    });
+  // Idle and half-sent connections.
+  for (let i = 0; i < IDLE; i++) await connect();
+  for (let i = 0; i < IDLE; i++) (await connect()).write('*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$100\r\nonly part of the value');
+  // Subscribers that read their confirmation, then stop reading.
+  for (let i = 0; i < SUBSCRIBERS; i++) {
+    const s = await connect();
+    s.write('SUBSCRIBE firehose\r\n');
+    s.once('data', () => s.pause());
+  }
+  let running = true;
+  // A publisher: 1 KiB messages, 200 per round.
+  const publisher = (async () => {
+    const s = await connect();
+    const msg = 'x'.repeat(1024);
+    const round = `*3\r\n$7\r\nPUBLISH\r\n$8\r\nfirehose\r\n$${msg.length}\r\n${msg}\r\n`.repeat(200);
+    s.on('data', () => {});
+    while (running) {
+      s.write(round);
+      await sleep(10);
+    }
+  })();
+  // Pipelines: PIPELINE commands in one write, waiting for all the replies, again.
+  const one = `*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n`;
+  const batch = Buffer.from(one.repeat(PIPELINE));
+  const replyBytes = '+OK\r\n'.length * PIPELINE;
+  const pipelines = Array.from({ length: PIPELINES }, async () => {
+    const s = await connect();
+    while (running) {
+      let got = 0;
+      await new Promise<void>((resolve) => {
+        const onData = (d: Buffer) => {
+          got += d.length;
+          if (got >= replyBytes) {
+            s.off('data', onData);
+            resolve();
+          }
+        };
+        s.on('data', onData);
+        s.once('close', () => resolve());
+        s.write(batch);
+      });
+      if (s.destroyed) return;
+    }
+  });
+  const p = pinger(srv.port);
+  let peak = 0;
+  const end = Date.now() + SECONDS * 1000;
+  while (Date.now() < end) {
+    peak = Math.max(peak, rss(srv.proc.pid!));
+    await sleep(200);
+  }
+  const t = await p.stop();
+  running = false;
+  await publisher;
+  await Promise.race([Promise.all(pipelines), sleep(30_000)]);
+  // The server's own count of the subscribers it still holds.
+  const numsub = await new Promise<number>((resolve) => {
+    const s = net.connect(srv.port, '127.0.0.1');
+    s.on('error', () => resolve(-1));
+    s.once('data', (d) => {
+      s.destroy();
+      const m = /:(\d+)\r\n$/.exec(d.toString());
+      resolve(m ? Number(m[1]) : -1);
+    });
+    s.write('PUBSUB NUMSUB firehose\r\n');
+  });
+  const dropped = numsub < 0 ? NaN : SUBSCRIBERS - numsub;
+  for (const s of socks) s.destroy();
+  return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: peak, dropped };
+}
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+const rows: { kind: string; before: Phase; during: Phase & { dropped: number }; after: Phase }[] = [];
+for (const kind of ['redis-server', 'broker'] as const) {
+  const srv = await start(kind);
+  try {
+    console.error(`${kind}: before…`);
+    const before = await quiet(srv, 3000);
+    console.error(`${kind}: under load for ${SECONDS} s…`);
+    const during = await underLoad(srv);
+    await sleep(3000);
+    console.error(`${kind}: after…`);
+    const after = await quiet(srv, 3000);
+    rows.push({ kind, before, during, after });
+  } finally {
+    await srv.stop();
+  }
+}
+
+console.log(`\nLoad: ${IDLE} idle + ${IDLE} half-sent connections, ${PIPELINES} × ${PIPELINE}-command pipelines, ${SUBSCRIBERS} subscribers that stopped reading, for ${SECONDS} s.`);
+console.log('PING latency of a well-behaved client (one at a time, every 5 ms), and the server process\'s RSS (peak during the load).\n');
+console.log(['server', 'phase', 'PING p50', 'PING p99', 'PINGs', 'RSS', 'slow subscribers dropped'].join(' | '));
+console.log(['---', '---', '---:', '---:', '---:', '---:', '---:'].join(' | '));
+for (const r of rows) {
+  for (const [phase, x] of [['before', r.before], ['during', r.during], ['after', r.after]] as const) {
+    console.log([r.kind, phase, ms(x.p50), ms(x.p99), x.pings, mb(x.rss), phase === 'during' ? `${r.during.dropped} / ${SUBSCRIBERS}` : ''].join(' | '));
+  }
+}
+const [redis, broker] = rows;
+if (redis && broker) {
+  console.log(`\nRatios broker / redis-server during the load: PING p50 ×${(broker.during.p50 / redis.during.p50).toFixed(1)}, p99 ×${(broker.during.p99 / redis.during.p99).toFixed(1)}; RSS after / before: redis-server ×${(redis.after.rss / redis.before.rss).toFixed(2)}, broker ×${(broker.after.rss / broker.before.rss).toFixed(2)}.`);
+}
