@@ -139,7 +139,7 @@ describe('a workshop: instructor, two attendees, a hub restart', { timeout: 15 *
   });
 
   test('a number measured in Ada’s sandbox page reaches the class’s chart; a message from elsewhere does not', async () => {
-    const preview = await waitFor('Ada’s preview frame', () => ada.frames().find((f) => f.url().includes('/preview/')));
+    const preview = await waitFor('Ada’s preview frame', () => ada.frames().find((f) => /^http:\/\/[^/]+\.localhost:\d+\//.test(f.url())) /* a preview, on its own origin */);
     await preview.evaluate(() => parent.postMessage({ hotpot: 'result', experiment: 'signup-answer', label: 'Sign-up answer time', value: 3512, unit: 'ms' }, '*'));
     const chart = consolePage.locator('figure[data-experiment="async-tasks/signup-answer"]');
     await chart.getByRole('img', { name: /Ada 3512 ms/ }).waitFor();
