@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start the embedded broker from the command line:
 //   node broker/cli.ts --port 6380 [--host 127.0.0.1] [--password secret] [--maxmemory 64mb] [--protected-mode yes|no]
-//                      [--inspector-port 0] [--inspector-secret S | env HOTPOT_INSPECTOR_SECRET] [--inspector-origin O]...
+//                      [--inspector-port 0] [--inspector-secret S | env HOTPOT_INSPECTOR_SECRET] [--inspector-origin O | env HOTPOT_INSPECTOR_ORIGIN]...
 // Sandboxes run the same file bundled to JavaScript (node_modules/hotpot-broker/cli.js, built
 // with the site by site/integration/sandbox-modules.ts).
 import { parseArgs } from 'node:util';
@@ -85,7 +85,9 @@ if (inspectorPort !== undefined) {
     port: inspectorPort,
     password: values.password,
     secret,
-    origins: values['inspector-origin'],
+    // The page's origin where it is not on the inspector's own host (a WebContainer page); the
+    // variable names are engine/contract.ts's INSPECTOR_*_ENV (not imported: the broker is bundled alone).
+    origins: values['inspector-origin'] ?? (process.env.HOTPOT_INSPECTOR_ORIGIN ? process.env.HOTPOT_INSPECTOR_ORIGIN.split(',').filter(Boolean) : undefined),
   });
   console.log(`Hotpot broker inspector on http://127.0.0.1:${inspector.port}${given ? '' : `/?secret=${secret}`}`);
 }

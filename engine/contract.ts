@@ -20,9 +20,17 @@ export type RunState = z.infer<typeof RunState>;
 
 const name = z.string().min(1).max(64);
 
+/** The Broker tab's key to the broker's inspector: made by the page for each run, given to the
+ *  run's processes in INSPECTOR_SECRET_ENV, sent back by the page as `?secret=`. Any other page
+ *  that guesses the inspector's port has no way to learn it. */
+export const InspectorSecret = z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, 'an inspector secret is 22 to 128 URL-safe characters');
+export const INSPECTOR_SECRET_ENV = 'HOTPOT_INSPECTOR_SECRET';
+/** Page origins the inspector accepts besides loopback ones (a WebContainer page is on the site's own host). */
+export const INSPECTOR_ORIGIN_ENV = 'HOTPOT_INSPECTOR_ORIGIN';
+
 export const ClientMessage = z.discriminatedUnion('type', [
   /** Start the sandbox with the reader's files (the manifest and checks come from the server's own copy). */
-  z.object({ type: z.literal('run'), sandbox: name, step: name, files: FileMap }),
+  z.object({ type: z.literal('run'), sandbox: name, step: name, files: FileMap, inspectorSecret: InspectorSecret.optional() }),
   z.object({ type: z.literal('stop') }),
   z.object({ type: z.literal('kill'), process: name }),
   z.object({ type: z.literal('restart'), process: name }),

@@ -12,7 +12,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedSandbox } from '../sandboxes/load.ts';
 import type { FileMap, SandboxProcess, SandboxStep } from '../sandboxes/schema.ts';
-import type { ProcessState, RunState, ServerMessage } from '../engine/contract.ts';
+import { INSPECTOR_SECRET_ENV, type ProcessState, type RunState, type ServerMessage } from '../engine/contract.ts';
 import { MiB, OutputLimiter, checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
 import { nodeArgs } from '../engine/node.ts';
 import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '../engine/outcomes.ts';
@@ -52,6 +52,8 @@ export interface RunOptions {
   step: string;
   /** The reader's files, written into the run folder. */
   files: FileMap;
+  /** The page's key to the broker's inspector, for every process of the run (INSPECTOR_SECRET_ENV). */
+  inspectorSecret?: string;
   /** Linked as node_modules in the run folder; default `defaultModulesDir()`; null for none. */
   modulesDir?: string | null;
   /** When set, processes with role "broker" are not started and every process gets REDIS_URL set to this. */
@@ -253,6 +255,7 @@ export class Run {
   #warned = new Set<string>();
   /** Stop-and-restart of a process, one at a time per process. */
   #restarts = new Map<string, Promise<void>>();
+  readonly #inspectorSecret: string | undefined;
 
   constructor(options: RunOptions) {
     this.id = options.id ?? randomBytes(9).toString('base64url');
@@ -266,6 +269,7 @@ export class Run {
     this.#onMessage = options.onMessage ?? (() => {});
     this.#onEnd = options.onEnd;
     this.#previewUrl = options.previewUrl;
+    this.#inspectorSecret = options.inspectorSecret;
     const owners = portOwners(options.sandbox.manifest.processes);
     this.#processes = options.sandbox.manifest.processes.map((spec) => ({
       spec,
@@ -415,6 +419,7 @@ export class Run {
     if (runner.LANG) env.LANG = runner.LANG;
     for (const [k, v] of Object.entries(extra)) env[k] = withPorts(v, this.ports);
     if (this.redisUrl) env.REDIS_URL = this.redisUrl;
+    if (this.#inspectorSecret) env[INSPECTOR_SECRET_ENV] = this.#inspectorSecret;
     return env;
   }
 

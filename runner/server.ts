@@ -244,7 +244,7 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     try {
       switch (message.type) {
         case 'run':
-          return await startRun(session, message.sandbox, message.step, message.files);
+          return await startRun(session, message.sandbox, message.step, message.files, message.inspectorSecret);
         case 'stop': {
           session.generation++;
           const run = session.run;
@@ -276,7 +276,7 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     return run;
   }
 
-  async function startRun(session: Session, sandboxId: string, step: string, files: Record<string, string>): Promise<void> {
+  async function startRun(session: Session, sandboxId: string, step: string, files: Record<string, string>, inspectorSecret?: string): Promise<void> {
     const generation = ++session.generation;
     let sandbox: LoadedSandbox;
     try {
@@ -299,6 +299,7 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
       sandbox,
       step,
       files,
+      inspectorSecret,
       modulesDir,
       redisUrl: options.redisUrl,
       limits,

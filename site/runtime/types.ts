@@ -35,6 +35,8 @@ export interface RunRequest {
   manifest: SandboxManifest;
   step: string;
   files: FileMap;
+  /** Given to the run's broker as its inspector's secret; the Broker tab connects with it. */
+  inspectorSecret?: string;
 }
 
 /** A started sandbox. Every method settles: on success, or with an Error the reader can read. */

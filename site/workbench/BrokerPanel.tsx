@@ -27,9 +27,10 @@ class Inspector {
   #next = 1;
   #pending = new Map<number, (m: Incoming) => void>();
   onMonitor: (line: string) => void = () => {};
-  onClose: (why: string) => void = () => {};
-  constructor(url: string) {
+  onClose: (why: string, refused: boolean) => void = () => {};
+  constructor(url: string, secret: string) {
     const u = new URL(url);
+    u.searchParams.set('secret', secret);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     this.#ws = new WebSocket(u);
     this.#ws.addEventListener('message', (e) => {
@@ -48,7 +49,8 @@ class Inspector {
     this.#ws.addEventListener('close', (e) => {
       for (const settle of this.#pending.values()) settle({ type: 'error', message: 'the broker connection closed' });
       this.#pending.clear();
-      this.onClose(e.reason || 'the broker stopped');
+      // 1008: the inspector refused this page (secret or origin); trying again would not help.
+      this.onClose(e.reason || 'the broker stopped', e.code === 1008);
     });
   }
   opened(): Promise<void> {
@@ -96,12 +98,13 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
   // in the preview while this tab was hidden behind it.
   useEffect(() => {
     if (!url) return;
-    const ins = new Inspector(url);
+    const ins = new Inspector(url, model.inspectorSecret.value);
     let alive = true;
     let retry: ReturnType<typeof setTimeout> | undefined;
     setStatus('connecting…');
-    ins.onClose = (why) => {
+    ins.onClose = (why, refused) => {
       if (!alive) return;
+      if (refused) return void (setStatus(`refused: ${why}`), setInspector(null));
       setStatus(`disconnected: ${why}; reconnecting…`);
       setInspector(null);
       retry = setTimeout(() => alive && setAttempt((n) => n + 1), RECONNECT_MS);

@@ -61,6 +61,8 @@ export class WorkbenchModel {
   readonly activeTerminal = signal('');
   /** Every port of the running sandbox reachable from this page, by name. */
   readonly portUrls = signal<Record<string, string>>({});
+  /** The current run's key to the broker's inspector (the Broker tab sends it as ?secret=). */
+  readonly inspectorSecret = signal('');
   readonly check = signal<CheckView>({ state: 'idle' });
   readonly solutionOpen = signal(false);
   readonly errors = signal<string[]>([]);
@@ -273,6 +275,7 @@ export class WorkbenchModel {
     const current = () => serial === this.#runSerial;
     // "starting" at once, even while a previous run is still being stopped.
     batch(() => {
+      this.inspectorSecret.value = inspectorSecret;
       this.runState.value = 'starting';
       this.portUrls.value = {};
     });
@@ -281,7 +284,9 @@ export class WorkbenchModel {
     if (!current()) return;
     if (!runtime) return void (this.runState.value = 'idle');
     const { manifest } = this.data;
-    const request = { manifest, step: this.step.value.id, files: this.files.value };
+    // A new key to the broker's inspector for each run: only this page holds it.
+    const inspectorSecret = newSecret();
+    const request = { manifest, step: this.step.value.id, files: this.files.value, inspectorSecret };
     this.#runWith = { files: request.files, step: request.step };
     batch(() => {
       this.runState.value = 'starting';
@@ -409,4 +414,10 @@ export class WorkbenchModel {
     void this.#stopHandle();
     void this.#runtime?.then((r) => r?.dispose());
   }
+}
+
+/** 32 URL-safe random characters (24 bytes). */
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_');
 }

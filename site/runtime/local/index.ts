@@ -47,7 +47,7 @@ export class LocalRuntime implements SandboxRuntime {
       socket.addEventListener('error', () => fail('could not connect to the local runner'), { once: true });
     });
     const handle = new LocalRun(socket, events, () => this.#sockets.delete(socket));
-    handle.send({ type: 'run', sandbox: request.manifest.id, step: request.step, files: request.files });
+    handle.send({ type: 'run', sandbox: request.manifest.id, step: request.step, files: request.files, ...(request.inspectorSecret ? { inspectorSecret: request.inspectorSecret } : {}) });
     return handle;
   }
 

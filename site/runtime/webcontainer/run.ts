@@ -7,6 +7,7 @@ import { OutputLimiter, checkFiles, limitMessages, resolveLimits, utf8Length, ty
 import { nodeArgs, type NodeTarget } from '../../../engine/node.ts';
 import { checkVerdict, describeExit, type ExitInfo } from '../../../engine/outcomes.ts';
 import { checkEnv, expandProcess, portOwners, withPorts } from '../../../engine/ports.ts';
+import { INSPECTOR_ORIGIN_ENV, INSPECTOR_SECRET_ENV } from '../../../engine/contract.ts';
 import { LineWatch, notReadyReason, raceReady } from '../../../engine/probes.ts';
 import { TailBuffer } from '../../../engine/text.ts';
 import type { CheckResult, RunEvents, RunHandle, RunRequest } from '../types.ts';
@@ -93,8 +94,12 @@ export class ContainerRun implements RunHandle {
   #checks = new Set<WebContainerProcess>();
   #state: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed' = 'starting';
 
+  /** The Broker tab's key, and this page's origin: the inspector's own host is the container's, not the page's. */
+  readonly #inspectorEnv: Record<string, string>;
+
   constructor(env: ContainerEnvironment, request: RunRequest, events: RunEvents) {
     this.#env = env;
+    this.#inspectorEnv = request.inspectorSecret ? { [INSPECTOR_SECRET_ENV]: request.inspectorSecret, [INSPECTOR_ORIGIN_ENV]: globalThis.location?.origin ?? '' } : {};
     this.#manifest = request.manifest;
     this.#files = request.files;
     this.#events = events;
@@ -210,6 +215,7 @@ export class ContainerRun implements RunHandle {
     p.limiter.flush(Date.now(), true);
     this.#setState(p, 'starting');
     const { argv, env } = expandProcess(p.spec, this.#ports);
+    Object.assign(env, this.#inspectorEnv);
     let proc: WebContainerProcess;
     try {
       const [command, args] = this.#argv(argv);
@@ -346,7 +352,7 @@ export class ContainerRun implements RunHandle {
     await this.#env.container.mount(toTree(files));
     const argv = step.check.command.map((a) => withPorts(a, this.#ports));
     const [command, args] = this.#argv(argv);
-    const proc = await this.#env.container.spawn(command, args, { env: checkEnv(this.#manifest.processes, this.#ports) });
+    const proc = await this.#env.container.spawn(command, args, { env: { ...checkEnv(this.#manifest.processes, this.#ports), ...this.#inspectorEnv } });
     this.#checks.add(proc);
     const output = new TailBuffer(CHECK_OUTPUT_MAX);
     const drained = proc.output.pipeTo(new WritableStream({ write: (c) => output.push(c) })).catch(() => undefined);
