@@ -205,3 +205,28 @@ export function libuv(size: number): Promise<LibuvRun> {
 
 /** sha256 of a tiny task's input, to check an answer. */
 export const tinyDigest = (input: string) => createHash('sha256').update(input).digest('hex');
+
+export interface Flood {
+  sent: number;
+  ok: number;
+  rejected: number;
+  other: number;
+  retryAfter: string | null;
+}
+
+/**
+ * `n` io requests at once to this server, from this server: a browser sends at most six at a
+ * time to one host, which is no flood.
+ */
+export async function flood(port: number, n: number): Promise<Flood> {
+  const answers = await Promise.all(
+    Array.from({ length: n }, () =>
+      fetch(`http://127.0.0.1:${port}/api/io`, { signal: AbortSignal.timeout(60_000) }).then(
+        async (r) => (await r.arrayBuffer(), { status: r.status, retryAfter: r.headers.get('retry-after') }),
+        () => ({ status: 0, retryAfter: null }),
+      ),
+    ),
+  );
+  const count = (s: number) => answers.filter((a) => a.status === s).length;
+  return { sent: n, ok: count(200), rejected: count(503), other: n - count(200) - count(503), retryAfter: answers.find((a) => a.status === 503)?.retryAfter ?? null };
+}

@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { HASH_ITERATIONS } from './calibrate.ts';
+import { COMPUTE_MS, HASH_ITERATIONS } from './calibrate.ts';
 import { barsSince, loopDelay } from './feed.ts';
-import { compare, exclusive, experiment, experimentTask, libuv, saturate, warm } from './lab.ts';
+import { compare, exclusive, experiment, experimentTask, flood, libuv, saturate, warm } from './lab.ts';
 import { cpuPool, ioPool } from './pools.ts';
 import { hashRoute, ioRoute } from './routes.ts';
 import { CORES, MAX_QUEUE } from './sizes.ts';
@@ -63,6 +63,7 @@ function state() {
     workers,
     maxQueue: MAX_QUEUE,
     hashIterations: HASH_ITERATIONS,
+    computeMs: COMPUTE_MS,
     pools: {
       cpu: { size: cpuPool.size, queued: cpuPool.queued, running: cpuPool.running, peakQueued: peak.cpu },
       io: { size: ioPool.size, queued: ioPool.queued, running: ioPool.running, peakQueued: peak.io },
@@ -147,6 +148,13 @@ const server = createServer(async (req, res) => {
       const ms = intParam(url, 'ms', 200, 5000, 1200);
       if (size === null || ratio === null || ms === null) return json(res, 400, { error: 'size 1-256, ratio 0-50 and ms 200-5000, whole numbers' });
       return json(res, 200, await exclusive(() => experiment(size, ratio, ms)));
+    }
+    if (pathname === '/api/flood' && req.method === 'GET') {
+      const n = intParam(url, 'n', 1, 1000, 500);
+      if (n === null) return json(res, 400, { error: 'n must be a whole number from 1 to 1000' });
+      peak.io = 0;
+      const result = await flood(PORT, n);
+      return json(res, 200, { ...result, peakQueued: peak.io });
     }
     if (pathname === '/api/libuv' && req.method === 'GET') {
       const size = intParam(url, 'size', 1, 16, 4);
