@@ -63,7 +63,12 @@ export async function call<T>(path: string, body?: unknown, timeoutMs = 60_000):
 
 /** The server's figures; fails plainly when this runtime cannot start worker threads. */
 export async function state(reset = false): Promise<State> {
-  const s = await call<State>(`/api/state${reset ? '?reset=1' : ''}`);
+  let s = await call<State>(`/api/state${reset ? '?reset=1' : ''}`);
+  // On a busy machine the server's first worker thread can take a while to start.
+  for (let i = 0; i < 120 && !s.workers.ok && s.workers.why.startsWith('still'); i++) {
+    await sleep(500);
+    s = await call<State>(`/api/state${reset ? '?reset=1' : ''}`);
+  }
   if (!s.workers.ok) throw new Fail(`This runtime cannot run the pool: ${s.workers.why}. The lesson's text and pictures still stand; run the course locally (npm start) for the sandbox.`);
   return s;
 }

@@ -2,12 +2,14 @@
 // they finish goes onto the page's occupancy chart.
 import { record } from './feed.ts';
 import { Pool } from './pool.ts';
+import { workers } from './probe.ts';
 import { CPU_POOL_SIZE, IO_POOL_SIZE, MAX_QUEUE } from './sizes.ts';
 import { runTask, type Result, type Task } from './tasks.ts';
 
 function watched(name: string, pool: Pool): Pool {
   const run = pool.run.bind(pool);
   pool.run = async (task: Task) => {
+    if (workers.settled && !workers.ok) throw new Error(`this runtime cannot run worker threads: ${workers.why}`);
     const result = await run(task);
     record(name, result);
     return result;

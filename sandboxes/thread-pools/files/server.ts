@@ -3,11 +3,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { COMPUTE_MS, HASH_ITERATIONS } from './calibrate.ts';
 import { barsSince, loopDelay } from './feed.ts';
 import { compare, exclusive, experiment, experimentTask, flood, libuv, saturate, warm } from './lab.ts';
 import { cpuPool, ioPool } from './pools.ts';
+import { workers } from './probe.ts';
 import { hashRoute, ioRoute } from './routes.ts';
 import { CORES, MAX_QUEUE } from './sizes.ts';
 
@@ -26,26 +26,6 @@ const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 const json = (res: ServerResponse, status: number, body: unknown) =>
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
 
-// Can this runtime start a worker thread at all? Asked once; the page says so when it cannot.
-let workers: { ok: boolean; why: string } = { ok: false, why: 'still starting a first worker thread' };
-const probe = new Worker(new URL('./worker.ts', import.meta.url));
-const probeTimer = setTimeout(() => {
-  workers = { ok: false, why: 'a worker thread did not start within 15 s' };
-  console.log(`Worker threads: ${workers.why}. The page still runs; its pool figures will stay empty.`);
-  void probe.terminate();
-}, 15_000);
-probe.once('message', () => {
-  clearTimeout(probeTimer);
-  workers = { ok: true, why: '' };
-  void probe.terminate();
-});
-probe.once('error', (err) => {
-  clearTimeout(probeTimer);
-  workers = { ok: false, why: `a worker thread could not start: ${err.message}` };
-  console.log(`Worker threads: ${workers.why}. The page still runs; its pool figures will stay empty.`);
-});
-probe.postMessage({ kind: 'tiny', input: 'probe' });
-
 // The longest each queue has been since the last reset: sampled whenever a request has just
 // submitted its task, and every few milliseconds besides.
 const peak = { cpu: 0, io: 0 };
@@ -60,7 +40,7 @@ function state() {
   const memory = process.memoryUsage();
   return {
     cores: CORES,
-    workers,
+    workers: { ok: workers.ok, why: workers.why },
     maxQueue: MAX_QUEUE,
     hashIterations: HASH_ITERATIONS,
     computeMs: COMPUTE_MS,
