@@ -12,7 +12,7 @@ let serverClock = 0; // the server's Date.now() minus ours, so bars line up with
 
 // ---- live view ------------------------------------------------------------------------------
 function connect() {
-  const source = new EventSource('/api/events');
+  const source = new EventSource('api/events');
   source.onopen = () => { $('status').dataset.state = 'open'; $('status').textContent = 'live'; };
   source.onerror = () => { $('status').dataset.state = 'closed'; $('status').textContent = 'reconnecting…'; };
   source.onmessage = (e) => {
@@ -100,8 +100,8 @@ async function requests(what, count, send) {
   const ok = statuses.filter((s) => s === 200).length;
   $('requests').textContent = `${count} ${what}: ${ok} answered 200 in ${fmt(performance.now() - t)}${ok < count ? `, ${count - ok} did not` : ''}`;
 }
-$('hash8').onclick = () => requests('hashes', 8, () => fetch('/api/hash', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'hunter2' }) }));
-$('io50').onclick = () => requests('io requests', 50, () => fetch('/api/io'));
+$('hash8').onclick = () => requests('hashes', 8, () => fetch('api/hash', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'hunter2' }) }));
+$('io50').onclick = () => requests('io requests', 50, () => fetch('api/io'));
 
 async function getJson(url) {
   const res = await fetch(url);
@@ -118,7 +118,7 @@ $('compare-run').onclick = async (e) => {
   table.querySelector('tbody').innerHTML = '<tr><td colspan="2">running…</td></tr>';
   table.hidden = false;
   try {
-    const r = await getJson('/api/compare?n=200');
+    const r = await getJson('api/compare?n=200');
     const rows = [
       ['a new Worker for each task', r.newThread.msPerTask],
       [`your pool (${r.pool.threads.length} thread${r.pool.threads.length === 1 ? '' : 's'} used)`, r.pool.msPerTask],
@@ -139,7 +139,7 @@ $('uv-run').onclick = async (e) => {
   button.disabled = true;
   $('uv-text').textContent = 'running…';
   try {
-    const r = await getJson(`/api/libuv?size=${$('uv-size').value}`);
+    const r = await getJson(`api/libuv?size=${$('uv-size').value}`);
     drawLibuv(r);
   } catch (err) {
     $('uv-text').textContent = err.message;
@@ -217,7 +217,7 @@ $('sizing-run').onclick = async (e) => {
   try {
     for (const size of sizes) {
       $('sizing-progress').textContent = `measuring ${size} thread${size === 1 ? '' : 's'}…`;
-      points.push(await getJson(`/api/experiment?size=${size}&ratio=${r}&ms=1000`));
+      points.push(await getJson(`api/experiment?size=${size}&ratio=${r}&ms=1000`));
       // The rule, with the compute time measured on one thread: a pool of N finishes N tasks
       // per (compute + wait), until the cores are all busy computing.
       const c = points[0].computeMs;
@@ -242,7 +242,7 @@ $('flood-run').onclick = async (e) => {
   button.disabled = true;
   $('flood').textContent = 'sending…';
   try {
-    const r = await getJson('/api/flood?n=500');
+    const r = await getJson('api/flood?n=500');
     $('flood').textContent = `${r.sent} at once: ${r.ok} answered 200, ${r.rejected} answered 503${r.retryAfter ? ` with Retry-After: ${r.retryAfter}` : ''}${r.other ? `, ${r.other} failed otherwise` : ''}; the I/O queue peaked at ${r.peakQueued}.`;
     $('flood').dataset.done = 'yes';
   } catch (err) {
