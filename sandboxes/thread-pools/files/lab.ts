@@ -3,6 +3,7 @@
 // whose wait/compute ratio the reader picks.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -206,6 +207,20 @@ export function libuv(size: number): Promise<LibuvRun> {
 /** sha256 of a tiny task's input, to check an answer. */
 export const tinyDigest = (input: string) => createHash('sha256').update(input).digest('hex');
 
+/** One GET /api/io on a connection of its own (no keep-alive to race with). */
+function get(port: number): Promise<{ status: number; retryAfter: string | null }> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/api/io', agent: false, timeout: 60_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null }));
+      res.on('error', () => resolve({ status: 0, retryAfter: null }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0, retryAfter: null }));
+    req.end();
+  });
+}
+
 export interface Flood {
   sent: number;
   ok: number;
@@ -215,18 +230,21 @@ export interface Flood {
 }
 
 /**
- * `n` io requests at once to this server, from this server: a browser sends at most six at a
- * time to one host, which is no flood.
+ * `total` io requests to this server, from this server, `clients` at a time: each client sends
+ * its next request as soon as it has an answer, so the server always has `clients` requests in
+ * hand. (A browser sends at most six at a time to one host, which is no flood.)
  */
-export async function flood(port: number, n: number): Promise<Flood> {
-  const answers = await Promise.all(
-    Array.from({ length: n }, () =>
-      fetch(`http://127.0.0.1:${port}/api/io`, { signal: AbortSignal.timeout(60_000) }).then(
-        async (r) => (await r.arrayBuffer(), { status: r.status, retryAfter: r.headers.get('retry-after') }),
-        () => ({ status: 0, retryAfter: null }),
-      ),
-    ),
-  );
+export async function flood(port: number, clients: number, total: number): Promise<Flood> {
+  const answers: { status: number; retryAfter: string | null }[] = [];
+  let sent = 0;
+  const client = async () => {
+    while (sent < total) {
+      sent++;
+      answers.push(await get(port));
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  const n = answers.length;
   const count = (s: number) => answers.filter((a) => a.status === s).length;
   return { sent: n, ok: count(200), rejected: count(503), other: n - count(200) - count(503), retryAfter: answers.find((a) => a.status === 503)?.retryAfter ?? null };
 }

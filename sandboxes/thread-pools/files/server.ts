@@ -72,10 +72,13 @@ const intParam = (url: URL, name: string, min: number, max: number, fallback: nu
 function events(req: IncomingMessage, res: ServerResponse) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
   let since = barsSince(0).seq;
+  let delaySince = loopDelay(0).seq;
   const tick = () => {
     const fresh = barsSince(since);
     since = fresh.seq;
-    res.write(`data: ${JSON.stringify({ now: Date.now(), bars: fresh.bars, loop: loopDelay(), ...state() })}\n\n`);
+    const loop = loopDelay(delaySince);
+    delaySince = loop.seq;
+    res.write(`data: ${JSON.stringify({ now: Date.now(), bars: fresh.bars, loop, ...state() })}\n\n`);
   };
   tick();
   const timer = setInterval(tick, 250);
@@ -130,10 +133,10 @@ const server = createServer(async (req, res) => {
       return json(res, 200, await exclusive(() => experiment(size, ratio, ms)));
     }
     if (pathname === '/api/flood' && req.method === 'GET') {
-      const n = intParam(url, 'n', 1, 1000, 500);
-      if (n === null) return json(res, 400, { error: 'n must be a whole number from 1 to 1000' });
+      const n = intParam(url, 'n', 1, 3000, 1500);
+      if (n === null) return json(res, 400, { error: 'n must be a whole number from 1 to 3000' });
       peak.io = 0;
-      const result = await flood(PORT, n);
+      const result = await flood(PORT, Math.min(n, 400), n);
       return json(res, 200, { ...result, peakQueued: peak.io });
     }
     if (pathname === '/api/libuv' && req.method === 'GET') {

@@ -96,9 +96,12 @@ $('occupancy').addEventListener('keydown', (e) => {
 
 async function requests(what, count, send) {
   const t = performance.now();
-  const statuses = await Promise.all(Array.from({ length: count }, () => send().then((r) => r.status, () => 0)));
-  const ok = statuses.filter((s) => s === 200).length;
-  $('requests').textContent = `${count} ${what}: ${ok} answered 200 in ${fmt(performance.now() - t)}${ok < count ? `, ${count - ok} did not` : ''}`;
+  const answers = await Promise.all(Array.from({ length: count }, () => send().then(async (r) => ({ status: r.status, body: r.ok ? await r.json() : null }), () => ({ status: 0 }))));
+  const ok = answers.filter((a) => a.status === 200);
+  const compute = ok.map((a) => a.body.computeMs).sort((a, b) => a - b);
+  const el = $('requests');
+  el.dataset.computeMs = compute.length ? String(compute[Math.floor(compute.length / 2)]) : '';
+  el.textContent = `${count} ${what}: ${ok.length} answered 200 in ${fmt(performance.now() - t)}${compute.length ? `, median ${fmt(compute[Math.floor(compute.length / 2)])} computing each` : ''}${ok.length < count ? `, ${count - ok.length} did not` : ''}`;
 }
 $('hash8').onclick = () => requests('hashes', 8, () => fetch('api/hash', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'hunter2' }) }));
 $('io50').onclick = () => requests('io requests', 50, () => fetch('api/io'));
@@ -242,8 +245,8 @@ $('flood-run').onclick = async (e) => {
   button.disabled = true;
   $('flood').textContent = 'sending…';
   try {
-    const r = await getJson('api/flood?n=500');
-    $('flood').textContent = `${r.sent} at once: ${r.ok} answered 200, ${r.rejected} answered 503${r.retryAfter ? ` with Retry-After: ${r.retryAfter}` : ''}${r.other ? `, ${r.other} failed otherwise` : ''}; the I/O queue peaked at ${r.peakQueued}.`;
+    const r = await getJson('api/flood?n=1500');
+    $('flood').textContent = `${r.sent} requests, 400 at a time: ${r.ok} answered 200, ${r.rejected} answered 503${r.retryAfter ? ` with Retry-After: ${r.retryAfter}` : ''}${r.other ? `, ${r.other} failed otherwise` : ''}; the I/O queue peaked at ${r.peakQueued}.`;
     $('flood').dataset.done = 'yes';
   } catch (err) {
     $('flood').textContent = err.message;
