@@ -1,6 +1,6 @@
 // Step 3: each pool sized for its work. The check loads the app's own CPU pool with tasks that
 // only compute, and its I/O pool with tasks that wait 9 times as long as they compute, and
-// measures pools of other sizes under the same load, side by side. The CPU pool must run
+// measures pools of other sizes under the same load, side by side (the CPU loads twice each). The CPU pool must run
 // between one and two tasks per core at once; each pool must reach its throughput within a
 // tolerance of the best size measured.
 import { call, check, Fail, log, ms, state } from './lib.ts';
@@ -22,8 +22,13 @@ await check(88_000, async () => {
   log(`${cores} cores; the CPU pool has ${pools.cpu.size} threads, the I/O pool ${pools.io.size}`);
 
   // CPU-bound: compute only.
-  const cpu = await call<Measured>('/api/measure?pool=cpu&ratio=0&ms=1500');
-  const perCore = await call<Measured>(`/api/experiment?size=${cores}&ratio=0&ms=1500`);
+  // Twice each, alternating, the better of each kept: a burst of other work on the machine
+  // during one run then does not decide the verdict.
+  const better = (a: Measured, b: Measured) => (b.throughput > a.throughput ? b : a);
+  let cpu = await call<Measured>('/api/measure?pool=cpu&ratio=0&ms=1500');
+  let perCore = await call<Measured>(`/api/experiment?size=${cores}&ratio=0&ms=1500`);
+  cpu = better(cpu, await call<Measured>('/api/measure?pool=cpu&ratio=0&ms=1500'));
+  perCore = better(perCore, await call<Measured>(`/api/experiment?size=${cores}&ratio=0&ms=1500`));
   log(`compute only: your CPU pool ${rate(cpu)}, ${cpu.concurrency} at once, ${ms(cpu.computeMs)} a task; ${cores} threads ${rate(perCore)}, ${ms(perCore.computeMs)} a task`);
   if (cpu.concurrency < cores)
     throw new Fail(`The CPU pool ran at most ${cpu.concurrency} task(s) at a time on ${cores} cores (${rate(cpu)}, against ${rate(perCore)} with ${cores} threads): cores sat idle. For CPU-bound work, about one thread per core: CPU_POOL_SIZE = CORES in sizes.ts.`);

@@ -123,7 +123,8 @@ const server = createServer(async (req, res) => {
       const ratio = intParam(url, 'ratio', 0, 50, 0);
       const ms = intParam(url, 'ms', 200, 5000, 1200);
       if (!pool || ratio === null || ms === null) return json(res, 400, { error: 'pool cpu or io, ratio 0-50 and ms 200-5000' });
-      return json(res, 200, await exclusive(async () => (await warm(pool), await saturate(pool, () => experimentTask(ratio), ms, ratio))));
+      // Both pools warmed first: a pool still starting its threads takes cores from the one measured.
+      return json(res, 200, await exclusive(async () => (await Promise.all([warm(cpuPool), warm(ioPool)]), await saturate(pool, () => experimentTask(ratio), ms, ratio))));
     }
     if (pathname === '/api/experiment' && req.method === 'GET') {
       const size = intParam(url, 'size', 1, 256, 1);
