@@ -13,7 +13,7 @@ import { BROKER_PACKAGE, SANDBOX_ASSETS, SANDBOX_PACKAGES } from '../site/integr
 import { positiveInt } from './args.ts';
 
 // The live lessons, each named as its sandbox.
-const LESSONS = ['async-tasks', 'scheduling', 'concurrency-models', 'websockets'];
+const LESSONS = ['async-tasks', 'scheduling', 'thread-pools', 'concurrency-models', 'websockets'];
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const RUNS = positiveInt('runs', values.runs);

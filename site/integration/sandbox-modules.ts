@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 
 /** Packages sandbox code may import. */
-export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws', 'autocannon'] as const;
+export const SANDBOX_PACKAGES = ['bullmq', 'ioredis', 'ws', 'autocannon', 'piscina'] as const;
 
 /**
  * Files sandbox servers send to the browser as they are (no import to trace): the chart
@@ -32,8 +32,9 @@ export const BROKER_PACKAGE = 'hotpot-broker';
  */
 const BROKER_EXTERNAL = ['wasmoon', 'bufferutil', 'utf-8-validate'];
 
-// Native addons and their loaders: a WebContainer cannot load them and msgpackr falls back to JS.
-const NATIVE = /node_modules\/(msgpackr-extract|@msgpackr-extract\/[^/]+|node-gyp-build-optional-packages|detect-libc)\//;
+// Native addons and their loaders: a WebContainer cannot load them; msgpackr falls back to JS, and
+// piscina runs without @napi-rs/nice (it only lowers worker threads' priority when asked).
+const NATIVE = /node_modules\/(@napi-rs\/nice[^/]*|msgpackr-extract|@msgpackr-extract\/[^/]+|node-gyp-build-optional-packages|detect-libc)\//;
 
 export interface PreparedModules {
   dir: string;

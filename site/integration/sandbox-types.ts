@@ -3,7 +3,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
-const TYPE_PACKAGES = ['bullmq', 'ioredis', '@ioredis/commands', 'ws', '@types/ws', '@types/node', 'cron-parser', 'msgpackr', 'node-abort-controller', 'undici-types', '@types/autocannon'];
+const TYPE_PACKAGES = ['bullmq', 'ioredis', '@ioredis/commands', 'ws', '@types/ws', '@types/node', 'cron-parser', 'msgpackr', 'node-abort-controller', 'undici-types', '@types/autocannon', 'piscina'];
 
 export async function bundleSandboxTypes(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -15,7 +15,7 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     ['Async', 'Schedul', 'Thread pool', 'event loop', 'WebSocket'].forEach((w, i) => assert.match(text[i]!, new RegExp(w, 'i')));
     assert.match(text[0]!, /0 of 3 steps done/);
     assert.match(text[1]!, /0 of 4 steps done/);
-    assert.match(text[2]!, /Coming soon/);
+    assert.match(text[2]!, /0 of 4 steps done/);
     assert.match(text[3]!, /0 of 4 steps done/);
     assert.match(text[4]!, /0 of 5 steps done/);
     await items.first().getByRole('link').click();
