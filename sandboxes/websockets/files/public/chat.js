@@ -111,7 +111,9 @@ export function startChat(doc) {
   for (const button of doc.querySelectorAll('[data-bad]'))
     button.addEventListener('click', () => {
       const kind = button.dataset.bad;
-      if (kind === 'big') send(JSON.stringify({ type: 'message', text: 'x'.repeat(10 * 1024) }));
+      // A short message padded with spaces (valid JSON) to 10 KB: only maxPayload can refuse it.
+      if (kind === 'big') send(`${JSON.stringify({ type: 'message', text: 'a 10 KB frame' })}${' '.repeat(10 * 1024)}`);
+      if (kind === 'long') send(JSON.stringify({ type: 'message', text: 'x'.repeat(600) }));
       if (kind === 'garbage') send('}{ this is not JSON');
       if (kind === 'binary') send(new Uint8Array([0x93, 0xff, 0x00, 0x41]));
     });
