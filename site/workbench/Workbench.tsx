@@ -73,6 +73,11 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   }, [narrow]);
 
   const step = model.step.value;
+  const showStep = (index: number) => {
+    model.selectStep(index);
+    // Bring the step's instructions into view beside the workbench.
+    document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
   const runState = model.runState.value;
   const check = model.check.value;
   const passed = model.passed.value;
@@ -95,11 +100,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             <span>Step</span>
             <select
               value={String(model.stepIndex.value)}
-              onChange={(e) => {
-                model.selectStep(Number((e.target as HTMLSelectElement).value));
-                // Bring the step's instructions into view beside the workbench.
-                document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
-              }}
+              onChange={(e) => showStep(Number((e.target as HTMLSelectElement).value))}
             >
               {data.steps.map((s, i) => (
                 <option value={String(i)}>
@@ -149,7 +150,9 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             The sandbox stopped: {model.runMessage.value}
           </p>
         )}
-        <CheckBanner model={model} />
+        <RunNotice model={model} />
+        <UndoNotice model={model} />
+        <CheckBanner model={model} onNext={showStep} />
         {model.errors.value.length > 0 && (
           <div class="hp-errors" role="alert">
             {model.errors.value.map((e) => (
@@ -212,8 +215,44 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   );
 }
 
-function CheckBanner({ model }: { model: WorkbenchModel }) {
+/** Says when what runs is not what the reader sees: another step's code, or files edited since Run. */
+function RunNotice({ model }: { model: WorkbenchModel }) {
+  const other = model.runningOtherStep.value;
+  const here = model.stepIndex.value + 1;
+  if (other >= 0)
+    return (
+      <p class="hp-notice" role="status" data-testid="run-notice" data-notice="other-step">
+        The sandbox is still running step {other + 1}'s code ({model.data.steps[other]!.title}), not step {here}'s.{' '}
+        <button class="hp-link-button" onClick={() => void model.run()}>Restart with step {here}</button>
+      </p>
+    );
+  if (model.runningOldFiles.value)
+    return (
+      <p class="hp-notice" role="status" data-testid="run-notice" data-notice="edited">
+        You changed files since Run: the sandbox still runs the earlier version.{' '}
+        <button class="hp-link-button" onClick={() => void model.run()}>Restart with your changes</button>
+      </p>
+    );
+  return null;
+}
+
+/** Reset and Apply solution replace the reader's files: offered back until the next one or another step. */
+function UndoNotice({ model }: { model: WorkbenchModel }) {
+  const undo = model.undo.value;
+  if (!undo || undo.step !== model.step.value.id) return null;
+  return (
+    <p class="hp-notice" role="status" data-testid="undo-notice">
+      {undo.what === 'reset' ? "Your files were reset to this step's start." : 'The solution replaced your files.'}{' '}
+      <button class="hp-link-button" onClick={() => model.undoReplace()}>{undo.what === 'reset' ? 'Undo reset' : 'Undo solution'}</button>{' '}
+      <button class="hp-link-button" aria-label="Dismiss" onClick={() => (model.undo.value = null)}>✕</button>
+    </p>
+  );
+}
+
+function CheckBanner({ model, onNext }: { model: WorkbenchModel; onNext: (index: number) => void }) {
   const check = model.check.value;
+  const next = model.stepIndex.value + 1;
+  const nextStep = model.data.steps[next];
   if (check.state === 'idle') return null;
   if (check.state === 'running') return <p class="hp-check hp-check-running" role="status">Checking…</p>;
   if (check.state === 'error') return <p class="hp-check hp-check-fail" role="status" data-check="error">Check could not run: {check.message}</p>;
@@ -221,6 +260,15 @@ function CheckBanner({ model }: { model: WorkbenchModel }) {
   return (
     <div class={`hp-check ${ok ? 'hp-check-pass' : 'hp-check-fail'}`} role="status" data-check={ok ? 'pass' : 'fail'}>
       <strong>{ok ? '✓ Passed' : '✗ Not yet'}</strong>: <span class="hp-check-reason">{reason}</span>
+      {ok && nextStep && (
+        <>
+          {' '}
+          <button class="hp-button hp-primary hp-next" onClick={() => onNext(next)}>
+            Next step: {next + 1}. {nextStep.title}
+          </button>
+        </>
+      )}
+      {ok && !nextStep && <> That was the lesson's last step.</>}
       {output.trim() && (
         <details>
           <summary>Check output</summary>
