@@ -80,6 +80,10 @@ function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTM
       if (m && editor.getModel() !== m) editor.setModel(m);
     }),
   );
+  // Tab indents until the reader asks it to move focus (Ctrl+M, or the button above the
+  // editor): one setting, shown, instead of Monaco's own hidden toggle.
+  subscriptions.push(model.tabMovesFocus.subscribe((on) => editor.updateOptions({ tabFocusMode: on })));
+  editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyM, () => (model.tabMovesFocus.value = !model.tabMovesFocus.value));
   (globalThis as { __hotpotEditor?: unknown }).__hotpotEditor = editor;
   return () => {
     subscriptions.forEach((off) => off());

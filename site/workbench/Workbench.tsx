@@ -9,6 +9,7 @@ import { BrokerPanel } from './BrokerPanel.tsx';
 import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
 import { Terminals } from './Terminals.tsx';
+import { Keys, shortcutFor } from './Keys.tsx';
 import { onTabListKey, rovingTabIndex } from './tabs.ts';
 import './workbench.css';
 
@@ -42,7 +43,19 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
       if (index >= 0) (model.engage(), model.selectStep(index));
     };
     document.addEventListener('click', open);
-    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave), document.removeEventListener('click', open));
+    // Run, Stop and Check from anywhere on the page, the editor included (capture: before Monaco).
+    const keys = (e: KeyboardEvent) => {
+      const action = shortcutFor(e);
+      if (!action) return;
+      e.preventDefault();
+      e.stopPropagation();
+      if (action === 'help') model.keysOpen.value = true;
+      else if (action === 'run') void model.run();
+      else if (action === 'stop') void model.stop();
+      else if (action === 'check' && model.check.value.state !== 'running') void model.runCheck();
+    };
+    addEventListener('keydown', keys, true);
+    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave), document.removeEventListener('click', open), removeEventListener('keydown', keys, true));
   }, []);
 
   // Resizable panes on wide screens (split.js); tabs on narrow ones.
@@ -88,6 +101,8 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
     <section
       ref={root}
       class="hp-workbench"
+      id="workbench"
+      tabIndex={-1}
       data-narrow={narrow ? 'true' : 'false'}
       data-run-state={runState}
       aria-label="Workbench"
@@ -111,10 +126,10 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             </select>
           </label>
           <div class="hp-actions" role="group" aria-label="Sandbox controls">
-            <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'}>
+            <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'} title="Run (Alt+Shift+R)" aria-keyshortcuts="Alt+Shift+R">
               Run
             </button>
-            <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value}>
+            <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value} title="Stop (Alt+Shift+S)" aria-keyshortcuts="Alt+Shift+S">
               Stop
             </button>
             <button class="hp-button" onClick={() => model.reset()} title="Restore this step's starting files">
@@ -123,7 +138,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
               Solution
             </button>
-            <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step">
+            <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step (Alt+Shift+C)" aria-keyshortcuts="Alt+Shift+C">
               Check
             </button>
           </div>
@@ -141,6 +156,9 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
               {model.runtimeAlternative.value === 'webcontainer' ? 'Run in this browser' : 'Run on this machine'}
             </button>
           )}
+          <button class="hp-link-button" data-testid="keys" aria-haspopup="dialog" aria-keyshortcuts="Shift+?" onClick={() => (model.keysOpen.value = true)}>
+            Keyboard
+          </button>
           <span class="hp-run-state" role="status">
             {runState === 'idle' ? '' : `Sandbox ${runState}`}
           </span>
@@ -177,8 +195,19 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             </div>
             <div class="hp-editor-wrap">
               <div class="hp-editor-title">
-                {model.activeFile.value}
-                {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+                <span class="hp-editor-path">
+                  {model.activeFile.value}
+                  {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+                </span>
+                <button
+                  class="hp-tab-mode"
+                  aria-pressed={model.tabMovesFocus.value}
+                  aria-keyshortcuts="Control+M"
+                  title="Ctrl+M in the editor switches this"
+                  onClick={() => (model.tabMovesFocus.value = !model.tabMovesFocus.value)}
+                >
+                  {model.tabMovesFocus.value ? 'Tab moves focus' : 'Tab indents'} <kbd>Ctrl+M</kbd>
+                </button>
               </div>
               <Editor model={model} />
             </div>
@@ -209,6 +238,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
           </div>
         </div>
         <Solution model={model} />
+        <Keys model={model} />
         <p class="visually-hidden">Step {model.stepIndex.value + 1}: {step.title}</p>
       </fieldset>
     </section>

@@ -52,6 +52,9 @@ export class WorkbenchModel {
   readonly portUrls = signal<Record<string, string>>({});
   readonly check = signal<CheckView>({ state: 'idle' });
   readonly solutionOpen = signal(false);
+  readonly keysOpen = signal(false);
+  /** Tab in the editor moves focus out instead of indenting (Ctrl+M toggles it). */
+  readonly tabMovesFocus = signal(false);
   readonly errors = signal<string[]>([]);
   readonly passed = signal<Record<string, string>>({});
   /** Bumped when files are replaced wholesale (Reset, Solution, step change) so editors reload. */
