@@ -26,7 +26,7 @@ export function Editor({ model }: { model: WorkbenchModel }) {
 
   return (
     <div class="hp-editor" data-engaged={engaged ? 'true' : 'false'}>
-      <div class="hp-editor-host" ref={host} aria-label={`Editor: ${path}`} />
+      <div class="hp-editor-host" ref={host} />
       {!engaged && (
         <pre class="hp-editor-static" tabIndex={0} aria-label={`${path} (click to edit)`}>
           {model.files.value[path]}
@@ -84,6 +84,13 @@ function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTM
   // editor): one setting, shown, instead of Monaco's own hidden toggle.
   subscriptions.push(model.tabMovesFocus.subscribe((on) => editor.updateOptions({ tabFocusMode: on })));
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyM, () => (model.tabMovesFocus.value = !model.tabMovesFocus.value));
+  // Monaco keeps its (hidden) hover in the Tab order: the first Tab out would land on nothing
+  // visible. It stays focusable from code (the hover's own keyboard command), not by Tab.
+  const unTab = () => host.querySelectorAll<HTMLElement>('.monaco-hover[tabindex="0"]').forEach((el) => (el.tabIndex = -1));
+  const observer = new MutationObserver(unTab);
+  observer.observe(host, { subtree: true, childList: true, attributes: true, attributeFilter: ['tabindex'] });
+  unTab();
+  subscriptions.push(() => observer.disconnect());
   (globalThis as { __hotpotEditor?: unknown }).__hotpotEditor = editor;
   return () => {
     subscriptions.forEach((off) => off());

@@ -99,6 +99,8 @@ describe('accessibility and the keyboard', { timeout: 10 * 60_000 }, () => {
     assert.ok(!(await activeInEditor()), 'Tab left the editor');
     await mode.click();
     assert.equal(await mode.getAttribute('aria-pressed'), 'false');
+    // The five Tabs went into the file: back to the step's starting files.
+    await workbench().getByRole('button', { name: 'Reset', exact: true }).click();
   });
 
   test('Alt+Shift+R runs, Alt+Shift+S stops, from the editor too; ? lists the keys', async () => {

@@ -81,6 +81,21 @@ describe("the reader's flow in the workbench", { timeout: 10 * 60_000 }, () => {
     await waitForRunning(page);
   });
 
+  test("Solution shows each file that differs as a diff against the reader's own", async () => {
+    await button('Solution').click();
+    const dialog = page.getByRole('dialog', { name: /^Solution/ });
+    await dialog.getByRole('tab', { name: 'email.ts' }).click();
+    await dialog.locator('.hp-solution-diff[data-ready="true"]').waitFor({ timeout: 60_000 });
+    assert.match(await dialog.locator('.original .view-lines').innerText(), /\/\/ edited/, "the reader's file on the left");
+    assert.ok((await dialog.locator('.original .line-delete, .original .char-delete').count()) > 0, 'the line the solution lacks is marked');
+    await dialog.getByRole('tab', { name: 'server.ts' }).click();
+    await dialog.locator('.hp-solution-diff[data-ready="true"]').waitFor();
+    await waitFor('the solution side', async () => /queue\.add\(/.test(await dialog.locator('.modified .view-lines').innerText()));
+    assert.ok((await dialog.locator('.modified .line-insert, .modified .char-insert').count()) > 0, 'what the reader is missing is marked');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  });
+
   test('Reset can be undone, and so can Apply solution', async () => {
     assert.match((await editorFiles())['email.ts']!, /^\/\/ edited/);
     await button('Reset').click();
