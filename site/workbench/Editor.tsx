@@ -36,7 +36,7 @@ export function Editor({ model }: { model: WorkbenchModel }) {
   );
 }
 
-function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTMLElement, model: WorkbenchModel): () => void {
+function mountMonaco({ monaco, languageOf, loadSandboxTypes, themeFor }: Monaco, host: HTMLElement, model: WorkbenchModel): () => void {
   void loadSandboxTypes();
   const dark = matchMedia('(prefers-color-scheme: dark)');
   const uri = (p: string) => monaco.Uri.parse(`file:///sandbox/${p}`);
@@ -66,10 +66,10 @@ function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTM
     fontSize: 13,
     scrollBeyondLastLine: false,
     tabSize: 2,
-    theme: dark.matches ? 'vs-dark' : 'vs',
+    theme: themeFor(dark.matches),
     ariaLabel: 'Sandbox file editor',
   });
-  const onScheme = () => monaco.editor.setTheme(dark.matches ? 'vs-dark' : 'vs');
+  const onScheme = () => monaco.editor.setTheme(themeFor(dark.matches));
   dark.addEventListener('change', onScheme);
   subscriptions.push(() => dark.removeEventListener('change', onScheme));
   // Files replaced wholesale (Reset, Solution, another step): push them into the models.

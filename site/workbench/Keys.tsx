@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
 
-export type Shortcut = 'run' | 'stop' | 'check' | 'help';
+export type Shortcut = 'run' | 'stop' | 'check' | 'focus' | 'help';
 
 /** Alt+Shift+letter by physical key (any layout, and no browser or editor binds them); "?" outside text fields. */
 export function shortcutFor(e: KeyboardEvent): Shortcut | null {
@@ -10,6 +10,7 @@ export function shortcutFor(e: KeyboardEvent): Shortcut | null {
     if (e.code === 'KeyR') return 'run';
     if (e.code === 'KeyS') return 'stop';
     if (e.code === 'KeyC') return 'check';
+    if (e.code === 'KeyF') return 'focus';
   }
   if (e.key === '?' && !e.ctrlKey && !e.metaKey && !e.altKey) {
     const target = e.target as HTMLElement | null;
@@ -23,6 +24,7 @@ const LIST: [string, string][] = [
   ['Alt+Shift+R', 'Run (restarts the sandbox with your files)'],
   ['Alt+Shift+S', 'Stop'],
   ['Alt+Shift+C', 'Check this step'],
+  ['Alt+Shift+F', 'Hide or show the lesson beside the workbench'],
   ['Ctrl+M', 'In the editor: switch Tab between indenting and moving focus out of the editor'],
   ['Tab / Shift+Tab', 'Move between controls (in the editor, once Tab moves focus)'],
   ['?', 'This list (outside text fields)'],

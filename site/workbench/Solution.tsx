@@ -31,7 +31,7 @@ export function Solution({ model }: { model: WorkbenchModel }) {
     if (!open || !current || !host.current) return;
     let disposed = false;
     let cleanup = () => {};
-    void import('./monaco.ts').then(({ monaco, languageOf }: Monaco) => {
+    void import('./monaco.ts').then(({ monaco, languageOf, themeFor }: Monaco) => {
       if (disposed || !host.current) return;
       const original = monaco.editor.createModel(files[current] ?? '', languageOf(current));
       const modified = monaco.editor.createModel(solution[current] ?? '', languageOf(current));
@@ -43,7 +43,7 @@ export function Solution({ model }: { model: WorkbenchModel }) {
         minimap: { enabled: false },
         scrollBeyondLastLine: false,
         fontSize: 12.5,
-        theme: matchMedia('(prefers-color-scheme: dark)').matches ? 'vs-dark' : 'vs',
+        theme: themeFor(matchMedia('(prefers-color-scheme: dark)').matches),
         ariaLabel: `${current}: your file and the solution`,
         originalAriaLabel: `${current}, your file`,
         modifiedAriaLabel: `${current}, the solution`,

@@ -10,10 +10,13 @@ import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
 import { Terminals } from './Terminals.tsx';
 import { Keys, shortcutFor } from './Keys.tsx';
+import { Instructions } from './Instructions.tsx';
+import { storage } from './storage.ts';
 import { onTabListKey, rovingTabIndex } from './tabs.ts';
 import './workbench.css';
 
 type Pane = 'code' | 'terminal' | 'preview';
+const PANE_NAMES: Record<Pane, string> = { code: 'the editor', terminal: 'the terminals', preview: 'the preview' };
 const NARROW = '(max-width: 900px)';
 
 export default function Workbench({ data }: { data: WorkbenchData }) {
@@ -21,13 +24,24 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');
   const [side, setSide] = useState<'preview' | 'broker'>('preview');
+  /** One pane given the whole workbench (wide screens), or none. */
+  const [maximised, setMaximised] = useState<Pane | null>(null);
+  /** The workbench takes the whole window; the lesson folds away (its step stays under Instructions). */
+  const [focus, setFocus] = useState(false);
+  const [instructionsOpen, setInstructionsOpen] = useState(false);
   // Until hydration the controls have no handlers: keep them disabled so no click is lost.
   const [mounted, setMounted] = useState(false);
   const root = useRef<HTMLElement>(null);
 
   useEffect(() => {
+    document.body.classList.toggle('hp-focus', focus);
+    storage.saveFocus(focus);
+  }, [focus]);
+
+  useEffect(() => {
     model.restore();
     setMounted(true);
+    setFocus(storage.focus());
     const mq = matchMedia(NARROW);
     const update = () => setNarrow(mq.matches);
     update();
@@ -53,6 +67,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
       else if (action === 'run') void model.run();
       else if (action === 'stop') void model.stop();
       else if (action === 'check' && model.check.value.state !== 'running') void model.runCheck();
+      else if (action === 'focus') setFocus((f) => !f);
     };
     addEventListener('keydown', keys, true);
     return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave), document.removeEventListener('click', open), removeEventListener('keydown', keys, true));
@@ -73,10 +88,19 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
         elementStyle: (_d: string, size: number, g: number) => ({ 'flex-basis': `calc(${size}% - ${g}px)` }),
         gutterStyle: (_d: string, g: number) => ({ 'flex-basis': `${g}px` }),
       };
+      // Each split starts where the reader left it (the defaults match the CSS, so the first
+      // layout does not move when split.js takes over).
+      const remembered = (name: string, sizes: number[]) => {
+        const saved = storage.sizes(name);
+        return {
+          sizes: saved?.length === sizes.length && saved.every((n) => n > 0 && n < 100) ? saved : sizes,
+          onDragEnd: (now: number[]) => storage.saveSizes(name, now),
+        };
+      };
       instances = [
-        Split([q('.hp-pane-code'), q('.hp-pane-bottom')], { ...gutter, direction: 'vertical', sizes: [55, 45], minSize: [120, 100] }),
-        Split([q('.hp-filetree-wrap'), q('.hp-editor-wrap')], { ...gutter, sizes: [22, 78], minSize: [90, 200] }),
-        Split([q('.hp-pane-terminal'), q('.hp-pane-preview')], { ...gutter, sizes: [50, 50], minSize: [160, 160] }),
+        Split([q('.hp-pane-code'), q('.hp-pane-bottom')], { ...gutter, direction: 'vertical', ...remembered('code-bottom', [55, 45]), minSize: [120, 100] }),
+        Split([q('.hp-filetree-wrap'), q('.hp-editor-wrap')], { ...gutter, ...remembered('files-editor', [22, 78]), minSize: [90, 200] }),
+        Split([q('.hp-pane-terminal'), q('.hp-pane-preview')], { ...gutter, ...remembered('terminal-preview', [50, 50]), minSize: [160, 160] }),
       ];
     });
     return () => {
@@ -96,6 +120,18 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const passed = model.passed.value;
   const engage = () => model.engage();
   const hiddenUnless = (p: Pane) => (narrow && pane !== p ? true : undefined);
+  const maxButton = (p: Pane) =>
+    !narrow && (
+      <button
+        class="hp-max"
+        aria-pressed={maximised === p}
+        aria-label={maximised === p ? `Restore the panes` : `Maximise ${PANE_NAMES[p]}`}
+        title={maximised === p ? 'Restore the panes' : `Maximise ${PANE_NAMES[p]}`}
+        onClick={() => setMaximised(maximised === p ? null : p)}
+      >
+        {maximised === p ? '⤡' : '⤢'}
+      </button>
+    );
 
   return (
     <section
@@ -156,6 +192,12 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
               {model.runtimeAlternative.value === 'webcontainer' ? 'Run in this browser' : 'Run on this machine'}
             </button>
           )}
+          <button class="hp-link-button" aria-haspopup="dialog" onClick={() => setInstructionsOpen(true)}>
+            Step {model.stepIndex.value + 1} instructions
+          </button>
+          <button class="hp-link-button" aria-pressed={focus} aria-keyshortcuts="Alt+Shift+F" title="Give the workbench the whole window (Alt+Shift+F)" onClick={() => setFocus(!focus)}>
+            {focus ? 'Show the lesson' : 'Hide the lesson'}
+          </button>
           <button class="hp-link-button" data-testid="keys" aria-haspopup="dialog" aria-keyshortcuts="Shift+?" onClick={() => (model.keysOpen.value = true)}>
             Keyboard
           </button>
@@ -188,7 +230,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             ))}
           </div>
         )}
-        <div class="hp-panes">
+        <div class="hp-panes" data-max={maximised ?? undefined}>
           <div class="hp-pane-code" id="hp-pane-code" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('code')}>
             <div class="hp-filetree-wrap">
               <FileTree model={model} />
@@ -199,6 +241,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
                   {model.activeFile.value}
                   {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
                 </span>
+                {maxButton('code')}
                 <button
                   class="hp-tab-mode"
                   aria-pressed={model.tabMovesFocus.value}
@@ -214,9 +257,11 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
           </div>
           <div class="hp-pane-bottom" hidden={narrow && pane === 'code' ? true : undefined}>
             <div class="hp-pane-terminal" id="hp-pane-terminal" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('terminal')}>
+              {maxButton('terminal')}
               <Terminals model={model} />
             </div>
             <div class="hp-pane-preview" id="hp-pane-preview" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('preview')}>
+              {maxButton('preview')}
               {data.manifest.inspector && (
                 <div class="hp-tabs" role="tablist" aria-label="Page or broker" onKeyDown={onTabListKey}>
                   {(['preview', 'broker'] as const).map((t) => (
@@ -239,6 +284,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
         </div>
         <Solution model={model} />
         <Keys model={model} />
+        <Instructions step={step.id} number={model.stepIndex.value + 1} open={instructionsOpen} onClose={() => setInstructionsOpen(false)} />
         <p class="visually-hidden">Step {model.stepIndex.value + 1}: {step.title}</p>
       </fieldset>
     </section>

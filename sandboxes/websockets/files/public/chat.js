@@ -21,7 +21,10 @@ const CLOSE_MEANING = {
 export function startChat(doc) {
   const params = new URLSearchParams(location.search);
   const room = /^[A-Za-z0-9_-]{1,40}$/.test(params.get('room') ?? '') ? params.get('room') : 'hotpot';
-  const name = (params.get('name') ?? '').trim() || `guest-${Math.random().toString(36).slice(2, 6)}`;
+  let name = (params.get('name') ?? '').trim() || `guest-${Math.random().toString(36).slice(2, 6)}`;
+  // The workbench's panes are A and B. The same page opened in a tab of its own (the ↗
+  // button) is another participant: it gets a name of its own, so A does not join twice.
+  if (window.self === window.top && (name === 'A' || name === 'B')) name = `${name} (tab)`;
   const $ = (id) => doc.getElementById(id);
   const log = $('log');
   const status = $('status');
