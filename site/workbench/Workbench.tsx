@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { connectRuntime } from './connect.ts';
 import { Editor } from './Editor.tsx';
 import { FileTree } from './FileTree.tsx';
-import { WorkbenchModel, type WorkbenchData } from './model.ts';
+import { WorkbenchModel, unpackWorkbenchData, type PackedWorkbenchData } from './model.ts';
 import { BrokerPanel } from './BrokerPanel.tsx';
 import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
@@ -19,7 +19,8 @@ type Pane = 'code' | 'terminal' | 'preview';
 const PANE_NAMES: Record<Pane, string> = { code: 'the editor', terminal: 'the terminals', preview: 'the preview' };
 const NARROW = '(max-width: 900px)';
 
-export default function Workbench({ data }: { data: WorkbenchData }) {
+export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
+  const data = useMemo(() => unpackWorkbenchData(packed), []);
   const model = useMemo(() => new WorkbenchModel(data, (ask) => connectRuntime(data.manifest, ask)), []);
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');

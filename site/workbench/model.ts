@@ -19,6 +19,37 @@ export interface WorkbenchData {
   steps: StepData[];
 }
 
+/**
+ * WorkbenchData as the page carries it: every distinct file's contents once, and each step's
+ * files and solution as indexes into them. Steps share most of their files (a step starts
+ * where the last one's solution ended), so the page carries each of them once, not per step.
+ */
+export interface PackedWorkbenchData {
+  lesson: string;
+  manifest: SandboxManifest;
+  contents: string[];
+  steps: { id: string; title: string; files: Record<string, number>; solution: Record<string, number> }[];
+}
+
+export function packWorkbenchData(data: WorkbenchData): PackedWorkbenchData {
+  const contents: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (files: FileMap) =>
+    Object.fromEntries(
+      Object.entries(files).map(([path, text]) => {
+        let i = index.get(text);
+        if (i === undefined) index.set(text, (i = contents.push(text) - 1));
+        return [path, i];
+      }),
+    );
+  return { lesson: data.lesson, manifest: data.manifest, contents, steps: data.steps.map((s) => ({ id: s.id, title: s.title, files: ref(s.files), solution: ref(s.solution) })) };
+}
+
+export function unpackWorkbenchData(packed: PackedWorkbenchData): WorkbenchData {
+  const files = (refs: Record<string, number>): FileMap => Object.fromEntries(Object.entries(refs).map(([path, i]) => [path, packed.contents[i]!]));
+  return { lesson: packed.lesson, manifest: packed.manifest, steps: packed.steps.map((s) => ({ id: s.id, title: s.title, files: files(s.files), solution: files(s.solution) })) };
+}
+
 export interface ProcessView {
   state: ProcessState;
   detail?: string;

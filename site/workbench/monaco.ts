@@ -52,11 +52,14 @@ export function loadSandboxTypes(): Promise<void> {
 }
 
 // Monaco's light theme, with the colours that fall under 4.5:1 made darker: type names
-// (teal, 4.2:1) and the dimmed last line number (1.8:1).
+// (teal, 4.2:1), numbers (green, 4.1:1 on the panel) and the dimmed last line number (1.8:1).
 monaco.editor.defineTheme('hotpot-light', {
   base: 'vs',
   inherit: true,
-  rules: [{ token: 'type', foreground: '006666' }],
+  rules: [
+    { token: 'type', foreground: '006666' },
+    { token: 'number', foreground: '0b6b4b' },
+  ],
   colors: { 'editorLineNumber.foreground': '#3b6f80', 'editorLineNumber.dimmedForeground': '#3b6f80' },
 });
 /** The editor's theme for the reader's colour scheme. */
