@@ -23,7 +23,8 @@ export function startMonitor(container, { height = 160, compact = false, onInsta
           height,
           legend: { show: !compact },
           scales: { x: { time: true }, rate: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max)] } },
-          axes: [{}, { label: 'clients' }, { side: 1, scale: 'rate', label: 'msg/s', grid: { show: false } }],
+          // Compact (a short pane): the figures line above names the series; no axis titles.
+          axes: compact ? [{}, { size: 30 }, { side: 1, scale: 'rate', size: 30, grid: { show: false } }] : [{}, { label: 'clients' }, { side: 1, scale: 'rate', label: 'msg/s', grid: { show: false } }],
           series: [
             {},
             { label: 'clients', stroke: '#c2410c', width: 2 },
