@@ -89,7 +89,7 @@ export function Solution({ model }: { model: WorkbenchModel }) {
       )}
       <div class="hp-dialog-actions">
         <button class="hp-button" onClick={() => (model.solutionOpen.value = false)}>Close</button>
-        <button class="hp-button hp-primary" disabled={differing.length === 0} onClick={() => model.applySolution()}>
+        <button class="hp-button hp-primary" onClick={() => model.applySolution()}>
           Apply solution
         </button>
       </div>
