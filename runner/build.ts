@@ -1,7 +1,7 @@
 // Builds the site before serving when the build is missing or older than its sources.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const BUILD_STAMP = '.build-stamp';
@@ -34,8 +34,11 @@ async function newestMtime(path: string, skip: Set<string>): Promise<number> {
 /** Why a build is needed ("no dist/index.html", "site/ changed since the last build"), or null. */
 export async function buildNeeded(root: string, dist: string): Promise<string | null> {
   if (!existsSync(join(dist, 'index.html'))) return `${join(dist, 'index.html')} is missing`;
-  const stamp = await stat(join(dist, BUILD_STAMP)).catch(() => null);
-  if (!stamp) return 'the build has no stamp';
+  // `npm run build` is astro build alone and writes no stamp: then the build's own index.html
+  // dates it (a build this runner starts removes both first, so a failed one is never taken
+  // for a finished one).
+  const stamp = (await stat(join(dist, BUILD_STAMP)).catch(() => null)) ?? (await stat(join(dist, 'index.html')).catch(() => null));
+  if (!stamp) return `${join(dist, 'index.html')} is missing`;
   for (const file of BUILD_PREPARED) if (!existsSync(join(root, file))) return `${file} is missing`;
   const skip = new Set(BUILD_OUTPUTS.map((p) => join(root, p)));
   for (const source of BUILD_SOURCES) {
@@ -47,6 +50,8 @@ export async function buildNeeded(root: string, dist: string): Promise<string | 
 /** Runs `astro build` with this Node (stdio inherited), then writes the stamp. Rejects when the build fails. */
 export async function build(root: string, dist: string): Promise<void> {
   const astro = join(root, 'node_modules', '.bin', 'astro');
+  await rm(join(dist, BUILD_STAMP), { force: true });
+  await rm(join(dist, 'index.html'), { force: true });
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, [astro, 'build'], { cwd: root, stdio: 'inherit' });
     child.once('error', reject);

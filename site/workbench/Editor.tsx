@@ -26,7 +26,7 @@ export function Editor({ model }: { model: WorkbenchModel }) {
 
   return (
     <div class="hp-editor" data-engaged={engaged ? 'true' : 'false'}>
-      <div class="hp-editor-host" ref={host} aria-label={`Editor: ${path}`} />
+      <div class="hp-editor-host" ref={host} />
       {!engaged && (
         <pre class="hp-editor-static" tabIndex={0} aria-label={`${path} (click to edit)`}>
           {model.files.value[path]}
@@ -36,7 +36,7 @@ export function Editor({ model }: { model: WorkbenchModel }) {
   );
 }
 
-function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTMLElement, model: WorkbenchModel): () => void {
+function mountMonaco({ monaco, languageOf, loadSandboxTypes, themeFor }: Monaco, host: HTMLElement, model: WorkbenchModel): () => void {
   void loadSandboxTypes();
   const dark = matchMedia('(prefers-color-scheme: dark)');
   const uri = (p: string) => monaco.Uri.parse(`file:///sandbox/${p}`);
@@ -66,10 +66,10 @@ function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTM
     fontSize: 13,
     scrollBeyondLastLine: false,
     tabSize: 2,
-    theme: dark.matches ? 'vs-dark' : 'vs',
+    theme: themeFor(dark.matches),
     ariaLabel: 'Sandbox file editor',
   });
-  const onScheme = () => monaco.editor.setTheme(dark.matches ? 'vs-dark' : 'vs');
+  const onScheme = () => monaco.editor.setTheme(themeFor(dark.matches));
   dark.addEventListener('change', onScheme);
   subscriptions.push(() => dark.removeEventListener('change', onScheme));
   // Files replaced wholesale (Reset, Solution, another step): push them into the models.
@@ -80,6 +80,17 @@ function mountMonaco({ monaco, languageOf, loadSandboxTypes }: Monaco, host: HTM
       if (m && editor.getModel() !== m) editor.setModel(m);
     }),
   );
+  // Tab indents until the reader asks it to move focus (Ctrl+M, or the button above the
+  // editor): one setting, shown, instead of Monaco's own hidden toggle.
+  subscriptions.push(model.tabMovesFocus.subscribe((on) => editor.updateOptions({ tabFocusMode: on })));
+  editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyM, () => (model.tabMovesFocus.value = !model.tabMovesFocus.value));
+  // Monaco keeps its (hidden) hover in the Tab order: the first Tab out would land on nothing
+  // visible. It stays focusable from code (the hover's own keyboard command), not by Tab.
+  const unTab = () => host.querySelectorAll<HTMLElement>('.monaco-hover[tabindex="0"]').forEach((el) => (el.tabIndex = -1));
+  const observer = new MutationObserver(unTab);
+  observer.observe(host, { subtree: true, childList: true, attributes: true, attributeFilter: ['tabindex'] });
+  unTab();
+  subscriptions.push(() => observer.disconnect());
   (globalThis as { __hotpotEditor?: unknown }).__hotpotEditor = editor;
   return () => {
     subscriptions.forEach((off) => off());

@@ -4,30 +4,46 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { connectRuntime, connectsLocallyFirst } from './connect.ts';
 import { Editor } from './Editor.tsx';
 import { FileTree } from './FileTree.tsx';
-import { WorkbenchModel, type WorkbenchData } from './model.ts';
+import { WorkbenchModel, unpackWorkbenchData, type PackedWorkbenchData } from './model.ts';
 import { BrokerPanel } from './BrokerPanel.tsx';
 import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
 import { Terminals } from './Terminals.tsx';
+import { Keys, shortcutFor } from './Keys.tsx';
+import { Instructions } from './Instructions.tsx';
+import { storage } from './storage.ts';
 import { onTabListKey, rovingTabIndex } from './tabs.ts';
 import './workbench.css';
 
 type Pane = 'code' | 'terminal' | 'preview';
+const PANE_NAMES: Record<Pane, string> = { code: 'the editor', terminal: 'the terminals', preview: 'the preview' };
 const NARROW = '(max-width: 900px)';
 
-export default function Workbench({ data }: { data: WorkbenchData }) {
+export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
+  const data = useMemo(() => unpackWorkbenchData(packed), []);
   const model = useMemo(() => new WorkbenchModel(data, (ask) => connectRuntime(data.manifest, ask)), []);
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');
   const [side, setSide] = useState<'preview' | 'broker'>('preview');
+  /** One pane given the whole workbench (wide screens), or none. */
+  const [maximised, setMaximised] = useState<Pane | null>(null);
+  /** The workbench takes the whole window; the lesson folds away (its step stays under Instructions). */
+  const [focus, setFocus] = useState(false);
+  const [instructionsOpen, setInstructionsOpen] = useState(false);
   // Until hydration the controls have no handlers: keep them disabled so no click is lost.
   const [mounted, setMounted] = useState(false);
   const root = useRef<HTMLElement>(null);
 
   useEffect(() => {
+    document.body.classList.toggle('hp-focus', focus);
+    storage.saveFocus(focus);
+  }, [focus]);
+
+  useEffect(() => {
     model.restore();
     setMounted(true);
     if (connectsLocallyFirst(data.manifest)) void model.runtime();
+    setFocus(storage.focus());
     const mq = matchMedia(NARROW);
     const update = () => setNarrow(mq.matches);
     update();
@@ -43,7 +59,20 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
       if (index >= 0) (model.engage(), model.selectStep(index));
     };
     document.addEventListener('click', open);
-    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave), document.removeEventListener('click', open));
+    // Run, Stop and Check from anywhere on the page, the editor included (capture: before Monaco).
+    const keys = (e: KeyboardEvent) => {
+      const action = shortcutFor(e);
+      if (!action) return;
+      e.preventDefault();
+      e.stopPropagation();
+      if (action === 'help') model.keysOpen.value = true;
+      else if (action === 'run') void model.run();
+      else if (action === 'stop') void model.stop();
+      else if (action === 'check' && model.check.value.state !== 'running') void model.runCheck();
+      else if (action === 'focus') setFocus((f) => !f);
+    };
+    addEventListener('keydown', keys, true);
+    return () => (mq.removeEventListener('change', update), removeEventListener('pagehide', leave), document.removeEventListener('click', open), removeEventListener('keydown', keys, true));
   }, []);
 
   // Resizable panes on wide screens (split.js); tabs on narrow ones.
@@ -61,10 +90,19 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
         elementStyle: (_d: string, size: number, g: number) => ({ 'flex-basis': `calc(${size}% - ${g}px)` }),
         gutterStyle: (_d: string, g: number) => ({ 'flex-basis': `${g}px` }),
       };
+      // Each split starts where the reader left it (the defaults match the CSS, so the first
+      // layout does not move when split.js takes over).
+      const remembered = (name: string, sizes: number[]) => {
+        const saved = storage.sizes(name);
+        return {
+          sizes: saved?.length === sizes.length && saved.every((n) => n > 0 && n < 100) ? saved : sizes,
+          onDragEnd: (now: number[]) => storage.saveSizes(name, now),
+        };
+      };
       instances = [
-        Split([q('.hp-pane-code'), q('.hp-pane-bottom')], { ...gutter, direction: 'vertical', sizes: [55, 45], minSize: [120, 100] }),
-        Split([q('.hp-filetree-wrap'), q('.hp-editor-wrap')], { ...gutter, sizes: [22, 78], minSize: [90, 200] }),
-        Split([q('.hp-pane-terminal'), q('.hp-pane-preview')], { ...gutter, sizes: [50, 50], minSize: [160, 160] }),
+        Split([q('.hp-pane-code'), q('.hp-pane-bottom')], { ...gutter, direction: 'vertical', ...remembered('code-bottom', [55, 45]), minSize: [120, 100] }),
+        Split([q('.hp-filetree-wrap'), q('.hp-editor-wrap')], { ...gutter, ...remembered('files-editor', [22, 78]), minSize: [90, 200] }),
+        Split([q('.hp-pane-terminal'), q('.hp-pane-preview')], { ...gutter, ...remembered('terminal-preview', [50, 50]), minSize: [160, 160] }),
       ];
     });
     return () => {
@@ -74,16 +112,35 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   }, [narrow]);
 
   const step = model.step.value;
+  const showStep = (index: number) => {
+    model.selectStep(index);
+    // Bring the step's instructions into view beside the workbench.
+    document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  };
   const runState = model.runState.value;
   const check = model.check.value;
   const passed = model.passed.value;
   const engage = () => model.engage();
   const hiddenUnless = (p: Pane) => (narrow && pane !== p ? true : undefined);
+  const maxButton = (p: Pane) =>
+    !narrow && (
+      <button
+        class="hp-max"
+        aria-pressed={maximised === p}
+        aria-label={maximised === p ? `Restore the panes` : `Maximise ${PANE_NAMES[p]}`}
+        title={maximised === p ? 'Restore the panes' : `Maximise ${PANE_NAMES[p]}`}
+        onClick={() => setMaximised(maximised === p ? null : p)}
+      >
+        {maximised === p ? '⤡' : '⤢'}
+      </button>
+    );
 
   return (
     <section
       ref={root}
       class="hp-workbench"
+      id="workbench"
+      tabIndex={-1}
       data-narrow={narrow ? 'true' : 'false'}
       data-run-state={runState}
       aria-label="Workbench"
@@ -96,11 +153,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             <span>Step</span>
             <select
               value={String(model.stepIndex.value)}
-              onChange={(e) => {
-                model.selectStep(Number((e.target as HTMLSelectElement).value));
-                // Bring the step's instructions into view beside the workbench.
-                document.querySelector(`[data-step="${model.step.value.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'start' });
-              }}
+              onChange={(e) => showStep(Number((e.target as HTMLSelectElement).value))}
             >
               {data.steps.map((s, i) => (
                 <option value={String(i)}>
@@ -111,10 +164,10 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             </select>
           </label>
           <div class="hp-actions" role="group" aria-label="Sandbox controls">
-            <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'}>
+            <button class="hp-button hp-primary" onClick={() => void model.run()} disabled={runState === 'stopping'} title="Run (Alt+Shift+R)" aria-keyshortcuts="Alt+Shift+R">
               Run
             </button>
-            <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value}>
+            <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value} title="Stop (Alt+Shift+S)" aria-keyshortcuts="Alt+Shift+S">
               Stop
             </button>
             <button class="hp-button" onClick={() => model.reset()} title="Restore this step's starting files">
@@ -123,7 +176,7 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
               Solution
             </button>
-            <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step">
+            <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step (Alt+Shift+C)" aria-keyshortcuts="Alt+Shift+C">
               Check
             </button>
           </div>
@@ -141,6 +194,15 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
               {model.runtimeAlternative.value === 'webcontainer' ? 'Run in this browser' : 'Run on this machine'}
             </button>
           )}
+          <button class="hp-link-button" aria-haspopup="dialog" onClick={() => setInstructionsOpen(true)}>
+            Step {model.stepIndex.value + 1} instructions
+          </button>
+          <button class="hp-link-button" aria-pressed={focus} aria-keyshortcuts="Alt+Shift+F" title="Give the workbench the whole window (Alt+Shift+F)" onClick={() => setFocus(!focus)}>
+            {focus ? 'Show the lesson' : 'Hide the lesson'}
+          </button>
+          <button class="hp-link-button" data-testid="keys" aria-haspopup="dialog" aria-keyshortcuts="Shift+?" onClick={() => (model.keysOpen.value = true)}>
+            Keyboard
+          </button>
           <span class="hp-run-state" role="status">
             {runState === 'idle' ? '' : `Sandbox ${runState}`}
           </span>
@@ -150,7 +212,9 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             The sandbox stopped: {model.runMessage.value}
           </p>
         )}
-        <CheckBanner model={model} />
+        <RunNotice model={model} />
+        <UndoNotice model={model} />
+        <CheckBanner model={model} onNext={showStep} />
         {model.errors.value.length > 0 && (
           <div class="hp-errors" role="alert">
             {model.errors.value.map((e) => (
@@ -168,24 +232,38 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
             ))}
           </div>
         )}
-        <div class="hp-panes">
+        <div class="hp-panes" data-max={maximised ?? undefined}>
           <div class="hp-pane-code" id="hp-pane-code" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('code')}>
             <div class="hp-filetree-wrap">
               <FileTree model={model} />
             </div>
             <div class="hp-editor-wrap">
               <div class="hp-editor-title">
-                {model.activeFile.value}
-                {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+                <span class="hp-editor-path">
+                  {model.activeFile.value}
+                  {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+                </span>
+                {maxButton('code')}
+                <button
+                  class="hp-tab-mode"
+                  aria-pressed={model.tabMovesFocus.value}
+                  aria-keyshortcuts="Control+M"
+                  title="Ctrl+M in the editor switches this"
+                  onClick={() => (model.tabMovesFocus.value = !model.tabMovesFocus.value)}
+                >
+                  {model.tabMovesFocus.value ? 'Tab moves focus' : 'Tab indents'} <kbd>Ctrl+M</kbd>
+                </button>
               </div>
               <Editor model={model} />
             </div>
           </div>
           <div class="hp-pane-bottom" hidden={narrow && pane === 'code' ? true : undefined}>
             <div class="hp-pane-terminal" id="hp-pane-terminal" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('terminal')}>
+              {maxButton('terminal')}
               <Terminals model={model} />
             </div>
             <div class="hp-pane-preview" id="hp-pane-preview" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('preview')}>
+              {maxButton('preview')}
               {data.manifest.inspector && (
                 <div class="hp-tabs" role="tablist" aria-label="Page or broker" onKeyDown={onTabListKey}>
                   {(['preview', 'broker'] as const).map((t) => (
@@ -207,14 +285,52 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
           </div>
         </div>
         <Solution model={model} />
+        <Keys model={model} />
+        <Instructions step={step.id} number={model.stepIndex.value + 1} open={instructionsOpen} onClose={() => setInstructionsOpen(false)} />
         <p class="visually-hidden">Step {model.stepIndex.value + 1}: {step.title}</p>
       </fieldset>
     </section>
   );
 }
 
-function CheckBanner({ model }: { model: WorkbenchModel }) {
+/** Says when what runs is not what the reader sees: another step's code, or files edited since Run. */
+function RunNotice({ model }: { model: WorkbenchModel }) {
+  const other = model.runningOtherStep.value;
+  const here = model.stepIndex.value + 1;
+  if (other >= 0)
+    return (
+      <p class="hp-notice" role="status" data-testid="run-notice" data-notice="other-step">
+        The sandbox is still running step {other + 1}'s code ({model.data.steps[other]!.title}), not step {here}'s.{' '}
+        <button class="hp-link-button" onClick={() => void model.run()}>Restart with step {here}</button>
+      </p>
+    );
+  if (model.runningOldFiles.value)
+    return (
+      <p class="hp-notice" role="status" data-testid="run-notice" data-notice="edited">
+        You changed files since Run: the sandbox still runs the earlier version.{' '}
+        <button class="hp-link-button" onClick={() => void model.run()}>Restart with your changes</button>
+      </p>
+    );
+  return null;
+}
+
+/** Reset and Apply solution replace the reader's files: offered back until the next one or another step. */
+function UndoNotice({ model }: { model: WorkbenchModel }) {
+  const undo = model.undo.value;
+  if (!undo || undo.step !== model.step.value.id) return null;
+  return (
+    <p class="hp-notice" role="status" data-testid="undo-notice">
+      {undo.what === 'reset' ? "Your files were reset to this step's start." : 'The solution replaced your files.'}{' '}
+      <button class="hp-link-button" onClick={() => model.undoReplace()}>{undo.what === 'reset' ? 'Undo reset' : 'Undo solution'}</button>{' '}
+      <button class="hp-link-button" aria-label="Dismiss" onClick={() => (model.undo.value = null)}>✕</button>
+    </p>
+  );
+}
+
+function CheckBanner({ model, onNext }: { model: WorkbenchModel; onNext: (index: number) => void }) {
   const check = model.check.value;
+  const next = model.stepIndex.value + 1;
+  const nextStep = model.data.steps[next];
   if (check.state === 'idle') return null;
   if (check.state === 'running') return <p class="hp-check hp-check-running" role="status">Checking…</p>;
   if (check.state === 'error') return <p class="hp-check hp-check-fail" role="status" data-check="error">Check could not run: {check.message}</p>;
@@ -222,6 +338,15 @@ function CheckBanner({ model }: { model: WorkbenchModel }) {
   return (
     <div class={`hp-check ${ok ? 'hp-check-pass' : 'hp-check-fail'}`} role="status" data-check={ok ? 'pass' : 'fail'}>
       <strong>{ok ? '✓ Passed' : '✗ Not yet'}</strong>: <span class="hp-check-reason">{reason}</span>
+      {ok && nextStep && (
+        <>
+          {' '}
+          <button class="hp-button hp-primary hp-next" onClick={() => onNext(next)}>
+            Next step: {next + 1}. {nextStep.title}
+          </button>
+        </>
+      )}
+      {ok && !nextStep && <> That was the lesson's last step.</>}
       {output.trim() && (
         <details>
           <summary>Check output</summary>

@@ -19,6 +19,37 @@ export interface WorkbenchData {
   steps: StepData[];
 }
 
+/**
+ * WorkbenchData as the page carries it: every distinct file's contents once, and each step's
+ * files and solution as indexes into them. Steps share most of their files (a step starts
+ * where the last one's solution ended), so the page carries each of them once, not per step.
+ */
+export interface PackedWorkbenchData {
+  lesson: string;
+  manifest: SandboxManifest;
+  contents: string[];
+  steps: { id: string; title: string; files: Record<string, number>; solution: Record<string, number> }[];
+}
+
+export function packWorkbenchData(data: WorkbenchData): PackedWorkbenchData {
+  const contents: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (files: FileMap) =>
+    Object.fromEntries(
+      Object.entries(files).map(([path, text]) => {
+        let i = index.get(text);
+        if (i === undefined) index.set(text, (i = contents.push(text) - 1));
+        return [path, i];
+      }),
+    );
+  return { lesson: data.lesson, manifest: data.manifest, contents, steps: data.steps.map((s) => ({ id: s.id, title: s.title, files: ref(s.files), solution: ref(s.solution) })) };
+}
+
+export function unpackWorkbenchData(packed: PackedWorkbenchData): WorkbenchData {
+  const files = (refs: Record<string, number>): FileMap => Object.fromEntries(Object.entries(refs).map(([path, i]) => [path, packed.contents[i]!]));
+  return { lesson: packed.lesson, manifest: packed.manifest, steps: packed.steps.map((s) => ({ id: s.id, title: s.title, files: files(s.files), solution: files(s.solution) })) };
+}
+
 export interface ProcessView {
   state: ProcessState;
   detail?: string;
@@ -65,10 +96,27 @@ export class WorkbenchModel {
   readonly inspectorSecret = signal('');
   readonly check = signal<CheckView>({ state: 'idle' });
   readonly solutionOpen = signal(false);
+  readonly keysOpen = signal(false);
+  /** Tab in the editor moves focus out instead of indenting (Ctrl+M toggles it). */
+  readonly tabMovesFocus = signal(false);
   readonly errors = signal<string[]>([]);
   readonly passed = signal<Record<string, string>>({});
   /** Bumped when files are replaced wholesale (Reset, Solution, step change) so editors reload. */
   readonly revision = signal(0);
+  /** What the running sandbox was started with: its step and files (null when nothing runs). */
+  readonly runWith = signal<{ files: FileMap; step: string } | null>(null);
+  /** The reader's files before the last Reset or Apply solution, offered back for this visit. */
+  readonly undo = signal<{ what: 'reset' | 'solution'; step: string; files: FileMap } | null>(null);
+  /** The running sandbox has another step's code: the reader switched step after Run. */
+  readonly runningOtherStep = computed(() => {
+    const w = this.runWith.value;
+    return this.running.value && w !== null && w.step !== this.step.value.id ? this.data.steps.findIndex((s) => s.id === w.step) : -1;
+  });
+  /** The running sandbox has this step's code, but not the reader's latest edits. */
+  readonly runningOldFiles = computed(() => {
+    const w = this.runWith.value;
+    return this.running.value && w !== null && w.step === this.step.value.id && w.files !== this.files.value;
+  });
 
   /** The preview's page, and the one beside it (manifest preview.beside), once their ports are up. */
   readonly previewUrl = computed(() => this.#pageUrl(this.data.manifest.preview));
@@ -85,8 +133,6 @@ export class WorkbenchModel {
   #runSerial = 0;
   /** Bumped by every Check and step change: a stale check result is not shown. */
   #checkSerial = 0;
-  /** What the current run started with, so Check knows whether the sandbox has the reader's files. */
-  #runWith: { files: FileMap; step: string } | null = null;
   #connect: (ask: ConnectRequest) => Promise<Connection>;
   /** The reader's own choice of runtime, once they switched. */
   #preference: RuntimeKind | undefined;
@@ -149,7 +195,17 @@ export class WorkbenchModel {
       this.check.value = { state: 'idle' };
       this.#checkSerial++;
       this.revision.value++;
+      if (this.undo.value?.step !== step.id) this.undo.value = null;
     });
+  }
+
+  /** A check's verdict judged files and a run that are gone once either changes: it is taken down. */
+  #forgetVerdict(): void {
+    const state = this.check.value.state;
+    if (state === 'done' || state === 'error') {
+      this.#checkSerial++;
+      this.check.value = { state: 'idle' };
+    }
   }
 
   selectStep(index: number): void {
@@ -162,6 +218,7 @@ export class WorkbenchModel {
   edit(path: string, contents: string): void {
     if (this.files.value[path] === contents) return;
     this.files.value = { ...this.files.value, [path]: contents };
+    this.#forgetVerdict();
     const start = this.step.value.files;
     const edits: FileMap = {};
     for (const [p, c] of Object.entries(this.files.value)) if (start[p] !== c) edits[p] = c;
@@ -176,19 +233,50 @@ export class WorkbenchModel {
   });
 
   reset(): void {
+    const before = this.files.value;
     storage.saveEdits(this.data.lesson, this.step.value.id, {});
-    this.#loadStep(this.stepIndex.value);
+    batch(() => {
+      this.#loadStep(this.stepIndex.value);
+      // Only worth offering back when something of the reader's was replaced.
+      this.undo.value = this.#differs(before, this.files.value) ? { what: 'reset', step: this.step.value.id, files: before } : null;
+    });
   }
 
   applySolution(): void {
     const { solution } = this.step.value;
+    const before = this.files.value;
     batch(() => {
-      this.files.value = { ...solution };
+      this.#replaceFiles({ ...solution });
       this.solutionOpen.value = false;
+      this.undo.value = this.#differs(before, solution) ? { what: 'solution', step: this.step.value.id, files: before } : null;
+    });
+  }
+
+  /** Puts back the files the last Reset or Apply solution replaced. */
+  undoReplace(): void {
+    const undo = this.undo.value;
+    if (!undo || undo.step !== this.step.value.id) return;
+    batch(() => {
+      this.#replaceFiles(undo.files);
+      this.undo.value = null;
+    });
+  }
+
+  #differs(a: FileMap, b: FileMap): boolean {
+    const paths = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...paths].some((p) => a[p] !== b[p]);
+  }
+
+  /** Replaces every file of this step at once, keeping what differs from its start. */
+  #replaceFiles(files: FileMap): void {
+    batch(() => {
+      this.files.value = files;
+      if (files[this.activeFile.value] === undefined) this.activeFile.value = Object.keys(files)[0]!;
       this.revision.value++;
+      this.#forgetVerdict();
     });
     const start = this.step.value.files;
-    storage.saveEdits(this.data.lesson, this.step.value.id, Object.fromEntries(Object.entries(solution).filter(([p, c]) => start[p] !== c)));
+    storage.saveEdits(this.data.lesson, this.step.value.id, Object.fromEntries(Object.entries(files).filter(([p, c]) => start[p] !== c)));
   }
 
   // ---- output --------------------------------------------------------------------------
@@ -271,11 +359,13 @@ export class WorkbenchModel {
 
   async run(): Promise<void> {
     this.engage();
+    // A new run: the verdict on the last one no longer describes what runs. (A Check that
+    // starts its own run is 'running' here, and keeps going.)
+    this.#forgetVerdict();
     const serial = ++this.#runSerial;
     const current = () => serial === this.#runSerial;
     // "starting" at once, even while a previous run is still being stopped.
     batch(() => {
-      this.inspectorSecret.value = inspectorSecret;
       this.runState.value = 'starting';
       this.portUrls.value = {};
     });
@@ -287,8 +377,9 @@ export class WorkbenchModel {
     // A new key to the broker's inspector for each run: only this page holds it.
     const inspectorSecret = newSecret();
     const request = { manifest, step: this.step.value.id, files: this.files.value, inspectorSecret };
-    this.#runWith = { files: request.files, step: request.step };
     batch(() => {
+      this.inspectorSecret.value = inspectorSecret;
+      this.runWith.value = { files: request.files, step: request.step };
       this.runState.value = 'starting';
       this.runMessage.value = '';
       this.errors.value = [];
@@ -337,12 +428,15 @@ export class WorkbenchModel {
   async #stopHandle(): Promise<void> {
     const handle = this.#handle;
     this.#handle = null;
-    this.#runWith = null;
+    this.runWith.value = null;
     await handle?.stop().catch((e: Error) => this.#error(`Stop: ${e.message}`));
   }
 
   async stop(): Promise<void> {
-    if (!this.#handle) return;
+    // While the runtime is still being chosen or booted there is no handle yet: bumping the
+    // serial is what stops that run, which then never starts its processes (or stops them
+    // the moment its handle arrives).
+    if (!this.#handle && this.runState.value !== 'starting') return;
     const serial = ++this.#runSerial;
     this.runState.value = 'stopping';
     await this.#stopHandle();
@@ -377,7 +471,7 @@ export class WorkbenchModel {
     const stale = () => serial !== this.#checkSerial;
     this.check.value = { state: 'running' };
     try {
-      const upToDate = this.#runWith?.files === this.files.value && this.#runWith.step === step;
+      const upToDate = this.runWith.value?.files === this.files.value && this.runWith.value.step === step;
       if (this.runState.value === 'starting' && upToDate) await this.#until(() => this.runState.value !== 'starting', 180_000);
       else if (this.runState.value !== 'running' || !upToDate) {
         await this.run();

@@ -51,6 +51,20 @@ export function loadSandboxTypes(): Promise<void> {
   return typesLoaded;
 }
 
+// Monaco's light theme, with the colours that fall under 4.5:1 made darker: type names
+// (teal, 4.2:1), numbers (green, 4.1:1 on the panel) and the dimmed last line number (1.8:1).
+monaco.editor.defineTheme('hotpot-light', {
+  base: 'vs',
+  inherit: true,
+  rules: [
+    { token: 'type', foreground: '006666' },
+    { token: 'number', foreground: '0b6b4b' },
+  ],
+  colors: { 'editorLineNumber.foreground': '#3b6f80', 'editorLineNumber.dimmedForeground': '#3b6f80' },
+});
+/** The editor's theme for the reader's colour scheme. */
+export const themeFor = (dark: boolean) => (dark ? 'vs-dark' : 'hotpot-light');
+
 export function languageOf(path: string): string {
   const ext = path.split('.').pop() ?? '';
   return ({ ts: 'typescript', mts: 'typescript', js: 'javascript', mjs: 'javascript', json: 'json', html: 'html', css: 'css', md: 'markdown' } as Record<string, string>)[ext] ?? 'plaintext';

@@ -33,6 +33,11 @@ export const storage = {
   step: (lesson: string) => read<string>(`step:${lesson}`),
   saveStep: (lesson: string, step: string) => write(`step:${lesson}`, step),
   progress: () => read<Progress>('progress') ?? {},
+  /** How the reader left the panes: split sizes by name, focus mode. */
+  sizes: (name: string) => read<number[]>(`sizes:${name}`),
+  saveSizes: (name: string, sizes: number[]) => write(`sizes:${name}`, sizes.map((n) => Math.round(n * 10) / 10)),
+  focus: () => read<boolean>('focus') === true,
+  saveFocus: (on: boolean) => write('focus', on || undefined),
   markPassed(lesson: string, step: string) {
     const all = storage.progress();
     all[lesson] = { ...all[lesson], [step]: new Date().toISOString() };

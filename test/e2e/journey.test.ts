@@ -113,7 +113,8 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
     await button('Solution').click();
     const dialog = page.getByRole('dialog');
     await dialog.waitFor();
-    assert.match(await dialog.locator('pre').innerText(), /queue\.add\(/);
+    await dialog.locator('.hp-solution-diff[data-ready="true"] .modified .view-lines').waitFor({ timeout: 60_000 });
+    assert.match(await dialog.locator('.modified .view-lines').innerText(), /queue\.add\(/);
     await dialog.getByRole('button', { name: 'Apply solution' }).click();
     await dialog.waitFor({ state: 'hidden' });
     assert.ok((await page.locator('.hp-changed').count()) >= 1, 'applied files differ from the starting ones');

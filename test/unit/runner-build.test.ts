@@ -77,9 +77,12 @@ test('the sandbox modules the build prepares outside dist/ (the bundled broker) 
   assert.equal(await buildNeeded(root, dist), null);
 });
 
-test('a missing stamp means a build; a failing build rejects with a clear message', async () => {
+test('a build without a stamp (npm run build) is dated by its index.html; a failing build rejects with a clear message and is never taken for a finished one', async () => {
   await rm(join(dist, BUILD_STAMP));
-  assert.match((await buildNeeded(root, dist)) ?? '', /no stamp/);
+  await utimes(join(dist, 'index.html'), future(9000), future(9000));
+  assert.equal(await buildNeeded(root, dist), null, 'npm start right after npm run build serves that build');
+  await utimes(join(dist, 'index.html'), new Date(0), new Date(0));
+  assert.match((await buildNeeded(root, dist)) ?? '', /changed since the last build/);
   process.env.FAKE_ASTRO_FAIL = '1';
   try {
     await assert.rejects(build(root, dist), /the site build \(astro build\) failed with exit code 1/);
@@ -87,4 +90,5 @@ test('a missing stamp means a build; a failing build rejects with a clear messag
     delete process.env.FAKE_ASTRO_FAIL;
   }
   assert.equal(existsSync(join(dist, BUILD_STAMP)), false, 'no stamp after a failed build');
+  assert.match((await buildNeeded(root, dist)) ?? '', /index\.html is missing/, 'the next start builds again');
 });

@@ -11,12 +11,18 @@ await check(async () => {
   const guest = await join('b', room, 'Guest');
   log(`Host (chat-a) and Guest (chat-b) are in #${room}`);
 
+  // Each case breaks one rule and only that rule, so no other rule can refuse it for you.
+  // Big is a short, valid chat message padded with JSON whitespace to 10 KB: only maxPayload
+  // (MAX_MESSAGE_BYTES) can refuse it. Long is 600 characters in a frame well under 4 KB:
+  // only the text-length rule can.
   const cases: { name: string; what: string; send: (p: Participant) => void; code: number }[] = [
-    { name: 'Big', what: 'a 10 KB message', code: 1009, send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: `BIG${'x'.repeat(10 * 1024)}` })) },
-    { name: 'Long', what: 'a 600-character text (under 4 KB)', code: 1009, send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: `LONG${'y'.repeat(596)}` })) },
+    { name: 'Big', what: 'a 10 KB frame (a short message padded with spaces; only MAX_MESSAGE_BYTES refuses it)', code: 1009, send: (p) => p.socket.send(`${JSON.stringify({ type: 'message', text: 'BIG' })}${' '.repeat(10 * 1024)}`) },
+    { name: 'Long', what: 'a 600-character text (in a frame under 4 KB)', code: 1009, send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: `LONG${'y'.repeat(596)}` })) },
     { name: 'Garbage', what: 'text that is not JSON', code: 1007, send: (p) => p.socket.send('}{ GARBAGE') },
     { name: 'Shape', what: 'JSON of the wrong shape ({"type": "SHAPE", "text": 42})', code: 1007, send: (p) => p.socket.send(JSON.stringify({ type: 'SHAPE', text: 42 })) },
-    { name: 'Empty', what: 'an empty message ({"type": "message", "text": "  "})', code: 1007, send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: '  ' })) },
+    { name: 'Typeless', what: 'a text without type "message" ({"text": "TYPELESS"})', code: 1007, send: (p) => p.socket.send(JSON.stringify({ text: 'TYPELESS' })) },
+    { name: 'Empty', what: 'an empty text ({"type": "message", "text": ""})', code: 1007, send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: '' })) },
+    { name: 'Blank', what: 'a text of spaces only ({"type": "message", "text": "  "})', code: 1007, send: (p) => p.socket.send(JSON.stringify({ type: 'message', text: '  ' })) },
     { name: 'Binary', what: 'a binary frame', code: 1003, send: (p) => p.socket.send(Buffer.from('BINARY\u0000\u00ff')) },
   ];
   for (const c of cases) {
@@ -34,8 +40,17 @@ await check(async () => {
     if (leaked) throw new Fail(`${p.name} received ${leaked.name}'s bad message ("${(leaked.text ?? '').slice(0, 40)}…"): reject it before it reaches the room.`);
     if (p.isClosed) throw new Fail(`${p.name}, who sent nothing wrong, was disconnected.`);
   }
+  // The limits must not refuse what a reader may say: 500 characters (the limit), two bytes
+  // each in UTF-8, in a frame of about 1 KB.
+  const full = `${'é'.repeat(490)}${Math.random().toString(36).slice(2, 12).padEnd(10, '0')}`;
+  const fullSender = await join('a', room, 'Full');
+  fullSender.say(full);
+  if (!(await guest.waitFor((e) => e.type === 'message' && e.name === 'Full' && e.text === full, 3000)))
+    throw new Fail(fullSender.isClosed
+      ? `Full sent a 500-character message (the limit, about 1 KB) and was disconnected with ${describe((await fullSender.closed).code)}: up to MAX_TEXT_LENGTH characters is allowed.`
+      : 'Full sent a 500-character message (the limit, about 1 KB) and Guest never received it: up to MAX_TEXT_LENGTH characters is allowed.');
   const after = `still here ${Math.random().toString(36).slice(2, 7)}`;
   host.say(after);
   if (!(await guest.waitFor((e) => e.type === 'message' && e.text === after, 3000))) throw new Fail('After the bad messages, the room stopped working: Guest did not hear Host.');
-  return 'Bad messages close their sender (1009, 1007, 1003); the room never sees them and carries on.';
+  return 'Bad messages close their sender (1009, 1007, 1003); a 500-character message still goes through, and the room carries on.';
 });

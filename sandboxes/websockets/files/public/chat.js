@@ -21,7 +21,10 @@ const CLOSE_MEANING = {
 export function startChat(doc) {
   const params = new URLSearchParams(location.search);
   const room = /^[A-Za-z0-9_-]{1,40}$/.test(params.get('room') ?? '') ? params.get('room') : 'hotpot';
-  const name = (params.get('name') ?? '').trim() || `guest-${Math.random().toString(36).slice(2, 6)}`;
+  let name = (params.get('name') ?? '').trim() || `guest-${Math.random().toString(36).slice(2, 6)}`;
+  // The workbench's panes are A and B. The same page opened in a tab of its own (the ↗
+  // button) is another participant: it gets a name of its own, so A does not join twice.
+  if (window.self === window.top && (name === 'A' || name === 'B')) name = `${name} (tab)`;
   const $ = (id) => doc.getElementById(id);
   const log = $('log');
   const status = $('status');
@@ -111,7 +114,9 @@ export function startChat(doc) {
   for (const button of doc.querySelectorAll('[data-bad]'))
     button.addEventListener('click', () => {
       const kind = button.dataset.bad;
-      if (kind === 'big') send(JSON.stringify({ type: 'message', text: 'x'.repeat(10 * 1024) }));
+      // A short message padded with spaces (valid JSON) to 10 KB: only maxPayload can refuse it.
+      if (kind === 'big') send(`${JSON.stringify({ type: 'message', text: 'a 10 KB frame' })}${' '.repeat(10 * 1024)}`);
+      if (kind === 'long') send(JSON.stringify({ type: 'message', text: 'x'.repeat(600) }));
       if (kind === 'garbage') send('}{ this is not JSON');
       if (kind === 'binary') send(new Uint8Array([0x93, 0xff, 0x00, 0x41]));
     });

@@ -3,7 +3,7 @@ import { socketUrl } from './chat.js';
 
 const WINDOW_S = 60;
 
-export function startMonitor(container, { height = 160, onInstance } = {}) {
+export function startMonitor(container, { height = 160, compact = false, onInstance } = {}) {
   const figures = document.createElement('p');
   figures.className = 'figures';
   figures.textContent = 'waiting for the first sample…';
@@ -15,15 +15,16 @@ export function startMonitor(container, { height = 160, onInstance } = {}) {
   let samples = 0;
 
   function draw() {
-    const width = Math.max(200, container.clientWidth - 8);
+    const width = Math.max(120, container.clientWidth - 8);
     if (!chart) {
       chart = new uPlot(
         {
           width,
           height,
-          legend: { show: true },
+          legend: { show: !compact },
           scales: { x: { time: true }, rate: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max)] } },
-          axes: [{}, { label: 'clients' }, { side: 1, scale: 'rate', label: 'msg/s', grid: { show: false } }],
+          // Compact (a short pane): the figures line above names the series; no axis titles.
+          axes: compact ? [{}, { size: 30 }, { side: 1, scale: 'rate', size: 30, grid: { show: false } }] : [{}, { label: 'clients' }, { side: 1, scale: 'rate', label: 'msg/s', grid: { show: false } }],
           series: [
             {},
             { label: 'clients', stroke: '#c2410c', width: 2 },
@@ -33,7 +34,7 @@ export function startMonitor(container, { height = 160, onInstance } = {}) {
         data,
         plot,
       );
-      new ResizeObserver(() => chart.setSize({ width: Math.max(200, container.clientWidth - 8), height })).observe(container);
+      new ResizeObserver(() => chart.setSize({ width: Math.max(120, container.clientWidth - 8), height })).observe(container);
     } else chart.setData(data);
   }
 
@@ -44,7 +45,7 @@ export function startMonitor(container, { height = 160, onInstance } = {}) {
     while (data[0].length && data[0][0] < sample.at / 1000 - WINDOW_S) data.forEach((column) => column.shift());
     samples++;
     container.dataset.samples = String(samples);
-    figures.textContent = `instance ${sample.instance}: ${sample.clients} connected · ${sample.rooms} rooms · ${sample.messagesPerSecond} messages/s · heap ${sample.heapUsedMB} MB`;
+    figures.textContent = `instance ${sample.instance}: ${sample.clients} connected · ${sample.rooms} room${sample.rooms === 1 ? '' : 's'} · ${sample.messagesPerSecond} messages/s · heap ${sample.heapUsedMB} MB`;
     onInstance?.(sample.instance);
   }
 

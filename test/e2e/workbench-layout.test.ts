@@ -1,0 +1,120 @@
+// A workbench to stay in, in real Chromium at 1440×900 and on a phone: the sandbox pages fit
+// the panes they get (the jobs table's State column in view, the live chart drawn in each chat
+// pane), a pane can be maximised, the lesson folds away (focus mode), the split between the
+// panes is remembered across a reload, and the current step's instructions open from the
+// workbench, on a phone too.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { cleanup, launchBrowser, openCourse, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
+
+let course: Course;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+const workbench = () => page.getByRole('region', { name: 'Workbench' });
+const button = (name: string) => workbench().getByRole('button', { name, exact: true });
+const box = async (selector: string) => (await page.locator(selector).first().boundingBox())!;
+
+async function runLesson(path: string) {
+  await page.goto(`${course.origin}${path}?runtime=local`);
+  await page.locator('.hp-controls:not([disabled])').waitFor();
+  await button('Run').click();
+  await waitForRunning(page);
+}
+
+describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
+  before(async () => {
+    course = await startCourse();
+    browser = await launchBrowser();
+    ({ context, page } = await openCourse(browser, course));
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await course?.stop();
+    cleanup(course);
+  });
+
+  test('at 1440×900 the jobs table shows its State column inside the preview pane', async () => {
+    await runLesson('/lessons/async-tasks/');
+    const frame = page.frameLocator('iframe[title="Sandbox preview"]');
+    const state = frame.locator('th', { hasText: 'State' });
+    await state.waitFor({ timeout: 30_000 });
+    const inFrame = await state.evaluate((th) => th.getBoundingClientRect().right <= document.documentElement.clientWidth);
+    assert.ok(inFrame, 'the State header is within the pane without scrolling');
+    await button('Stop').click();
+    await page.locator('.hp-workbench[data-run-state="stopped"]').waitFor({ timeout: 30_000 });
+  });
+
+  test('at 1440×900 the live chart is drawn in each chat pane', async () => {
+    await runLesson('/lessons/websockets/');
+    for (const port of ['chat-a', 'chat-b']) {
+      const chat = page.frameLocator(`iframe[title="Sandbox preview: ${port}"]`);
+      const canvas = chat.locator('#monitor canvas').first();
+      await canvas.waitFor({ timeout: 30_000 });
+      const size = await canvas.evaluate((c: HTMLCanvasElement) => ({ w: c.getBoundingClientRect().width, h: c.getBoundingClientRect().height }));
+      assert.ok(size.w > 50 && size.h > 20, `${port}'s chart is drawn: ${JSON.stringify(size)}`);
+      assert.match(await chat.locator('#monitor .figures').innerText(), /connected · \d+ rooms? ·/);
+    }
+  });
+
+  test('a pane can be maximised and restored', async () => {
+    const before = await box('.hp-pane-preview');
+    await workbench().getByRole('button', { name: 'Maximise the preview' }).click();
+    const max = await box('.hp-pane-preview');
+    const whole = await box('.hp-panes');
+    assert.ok(max.width > before.width * 1.5 && max.height > before.height * 1.5, `${JSON.stringify(before)} → ${JSON.stringify(max)}`);
+    assert.ok(Math.abs(max.width - whole.width) < 4 && Math.abs(max.height - whole.height) < 4, 'the preview fills the panes');
+    assert.equal(await page.locator('.hp-pane-code').isVisible(), false);
+    await workbench().getByRole('button', { name: 'Restore the panes' }).click();
+    const back = await box('.hp-pane-preview');
+    assert.ok(Math.abs(back.width - before.width) < 4, 'restored');
+  });
+
+  test('focus mode gives the workbench the whole window; the step stays under its instructions', async () => {
+    await workbench().getByRole('button', { name: 'Hide the lesson' }).click();
+    assert.equal(await page.locator('#lesson-prose').isVisible(), false);
+    const wide = await box('.hp-workbench');
+    assert.ok(wide.width > 1400, `the workbench is ${wide.width} px wide`);
+    await workbench().getByRole('button', { name: /^Step 1 instructions$/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Step 1 instructions' });
+    assert.match(await dialog.innerText(), /layer\.groupSend/);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await workbench().getByRole('button', { name: 'Show the lesson' }).click();
+    assert.equal(await page.locator('#lesson-prose').isVisible(), true);
+  });
+
+  test('the split between terminal and preview is remembered across a reload', async () => {
+    await button('Stop').click();
+    await page.locator('.hp-workbench[data-run-state="stopped"]').waitFor({ timeout: 30_000 });
+    const gutter = page.locator('.hp-pane-bottom > .gutter');
+    const g = (await gutter.boundingBox())!;
+    await page.mouse.move(g.x + g.width / 2, g.y + g.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(g.x - 150, g.y + g.height / 2, { steps: 8 });
+    await page.mouse.up();
+    const dragged = (await box('.hp-pane-terminal')).width;
+    await page.reload();
+    await page.locator('.hp-controls:not([disabled])').waitFor();
+    await waitFor('the remembered split', async () => Math.abs((await box('.hp-pane-terminal')).width - dragged) < 6, 10_000);
+  });
+
+  test('on a phone the current step\'s instructions open from the workbench', async () => {
+    const phone = await openCourse(browser, course, { width: 390, height: 844 });
+    try {
+      await phone.page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
+      const bench = phone.page.getByRole('region', { name: 'Workbench' });
+      await phone.page.locator('.hp-controls:not([disabled])').waitFor();
+      await bench.scrollIntoViewIfNeeded();
+      await bench.getByRole('button', { name: /^Step 1 instructions$/ }).click();
+      const dialog = phone.page.getByRole('dialog', { name: 'Step 1 instructions' });
+      assert.match(await dialog.innerText(), /queue\.add\('welcome'/);
+      const d = (await dialog.boundingBox())!;
+      assert.ok(d.width <= 390, 'the instructions fit the phone');
+    } finally {
+      await phone.context.close();
+    }
+  });
+});
