@@ -2,7 +2,7 @@
 // opens real WebSocket connections to chat-a and chat-b, joins rooms, sends and listens.
 // It prints progress lines, then ONE last line, the reason the reader sees; it exits 0 on
 // pass and 1 on fail, always within its own deadline.
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 
 // The manifest passes the two instances' ports: node checks/<step>.ts <chat-a> <chat-b>.
 const [portA = '8001', portB = '8002'] = process.argv.slice(2);
@@ -125,12 +125,46 @@ export async function join(instance: Instance, room: string, name: string, optio
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('unexpected-response', (_req, res) => reject(new Fail(`chat-${instance} answered ${res.statusCode} to the WebSocket upgrade on /ws/chat/${room}: is the route in routing.ts?`)));
-    socket.once('error', (err) => reject(new Fail(`Could not connect to chat-${instance} (${err.message}): is it running? Look at its terminal.`)));
+    socket.once('error', (err) => {
+      void clientWorksHere().then((works) =>
+        reject(
+          new Fail(
+            works
+              ? `Could not connect to chat-${instance} (${err.message}): is it running? Look at its terminal.`
+              : `This runtime's WebSocket client cannot talk even to a server the check starts itself (${err.message}), so this is not your code: some WebContainer versions break a Node ws client talking to a ws server in the same container (webcontainer-core issues 665 and 1880). Run the course with npm start to check this step.`,
+          ),
+        ),
+      );
+    });
   });
   // Wait for the welcome, so the server has finished connect() before the check goes on.
   if (!(await participant.waitFor((e) => e.type === 'welcome', 3000)))
     throw new Fail(`${participant.label} connected but was never welcomed: did connect() fail? Look at chat-${instance}'s terminal.`);
   return participant;
+}
+
+/**
+ * Whether a ws client and a ws server in this very process can exchange a message. When a
+ * connection to the reader's server fails, this tells a runtime that cannot do WebSockets at
+ * all from a server that is down or broken: only the first is not the reader's to fix.
+ */
+async function clientWorksHere(): Promise<boolean> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  try {
+    await new Promise<void>((resolve, reject) => (server.once('listening', resolve), server.once('error', reject)));
+    server.on('connection', (ws) => ws.send('echo'));
+    const { port } = server.address() as { port: number };
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`, { handshakeTimeout: 3000 });
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 3000);
+      client.once('message', () => (clearTimeout(timer), client.terminate(), resolve(true)));
+      client.once('error', () => (clearTimeout(timer), resolve(false)));
+    });
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
 }
 
 /** Runs a check: prints its last line and exits 0 or 1, closing every socket it opened. */
