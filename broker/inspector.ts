@@ -16,6 +16,7 @@
 // Access: the WebSocket URL must carry the run's secret (`?secret=`), and a browser's Origin
 // must be allowed (see InspectorOptions); otherwise it closes at once with 1008 and the reason.
 
+import type { InspectorReply, KeyInfo } from '../engine/inspector.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -170,16 +171,10 @@ function preview(bytes: string, maxUnits: number, truncated: boolean): string {
 // ---------------------------------------------------------------------------
 // Key listing
 
-type KeyType = 'string' | 'hash' | 'list' | 'set' | 'zset' | 'stream';
-type Preview = string | string[] | [string, string][] | Record<string, string> | { id: string; fields: Record<string, string> }[];
-
-export interface KeyInfo {
-  key: string;
-  type: KeyType;
-  ttl: number;
-  size: number;
-  value: Preview;
-}
+// The message shapes are engine/inspector.ts's schema (types only: the broker is bundled without zod).
+type KeyType = KeyInfo['type'];
+type Preview = KeyInfo['value'];
+export type { KeyInfo };
 
 function expectArray(r: WireReply): WireReply[] {
   if (r instanceof ErrorReply) throw new Error(r.msg);
@@ -455,7 +450,7 @@ class Session {
     if (conn.localPort) this.opts.ownPorts.delete(conn.localPort);
   }
 
-  private send(msg: unknown): void {
+  private send(msg: InspectorReply): void {
     if (this.done || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(JSON.stringify(msg));
   }
@@ -488,11 +483,11 @@ class Session {
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return this.send({ type: 'error', message: 'expected a JSON object' });
     const m = msg as { id?: unknown; type?: unknown; line?: unknown; on?: unknown };
-    const hasId = typeof m.id === 'number' && Number.isFinite(m.id);
-    const fail = (message: string) => this.send(hasId ? { id: m.id, type: 'error', message } : { type: 'error', message });
+    const id = typeof m.id === 'number' && Number.isFinite(m.id) ? m.id : undefined;
+    const fail = (message: string) => this.send(id !== undefined ? { id, type: 'error', message } : { type: 'error', message });
     switch (m.type) {
       case 'command': {
-        if (!hasId) return fail('a command needs a numeric "id"');
+        if (id === undefined) return fail('a command needs a numeric "id"');
         if (typeof m.line !== 'string') return fail('a command needs a string "line"');
         // Replies leave in the order the lines came, refused or not.
         const line = m.line;
@@ -502,15 +497,15 @@ class Session {
           () => {},
         );
         const text = await run;
-        if (text !== null) this.send({ id: m.id, type: 'reply', text });
+        if (text !== null) this.send({ id, type: 'reply', text });
         return;
       }
       case 'keys': {
-        if (!hasId) return fail('a keys request needs a numeric "id"');
+        if (id === undefined) return fail('a keys request needs a numeric "id"');
         this.data ??= this.connect();
         try {
           const { keys, truncated } = await listKeys(this.data);
-          this.send({ id: m.id, type: 'keys', keys, truncated });
+          this.send({ id, type: 'keys', keys, truncated });
         } catch (e) {
           if (!this.done) fail(`listing keys failed: ${(e as Error).message}`);
         }

@@ -4,22 +4,28 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
 
-interface KeyView {
-  key: string;
-  type: string;
-  ttl: number;
-  size: number;
-  value: unknown;
-}
-type Incoming =
-  | { type: 'reply'; id: number; text: string }
-  | { type: 'keys'; id: number; keys: KeyView[]; truncated: boolean }
-  | { type: 'monitor'; line: string }
-  | { type: 'error'; message: string };
+import type { InspectorReply, InspectorRequest, KeyInfo } from '../../engine/inspector.ts';
+
+type Incoming = InspectorReply;
+type KeyView = KeyInfo;
+/** A request as the panel writes it; the connection numbers it. */
+type Ask = Exclude<InspectorRequest, { type: 'monitor' }> extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
+/** The schema, loaded with the first connection (zod stays out of the page's first load). */
+type ReplySchema = typeof import('../../engine/inspector.ts').InspectorReply;
 
 const MONITOR_LINES = 500;
 const REFRESH_MS = 1000;
 const RECONNECT_MS = 1000;
+
+let schemaLoad: Promise<ReplySchema> | null = null;
+const replySchema = () =>
+  (schemaLoad ??= import('../../engine/inspector.ts').then(
+    (m) => m.InspectorReply,
+    (e: unknown) => {
+      schemaLoad = null; // a failed download is tried again on the next connection
+      throw e;
+    },
+  ));
 
 /** One inspector connection: request/reply by id, MONITOR lines to a callback. Every request settles. */
 class Inspector {
@@ -28,20 +34,22 @@ class Inspector {
   #pending = new Map<number, (m: Incoming) => void>();
   onMonitor: (line: string) => void = () => {};
   onClose: (why: string, refused: boolean) => void = () => {};
-  constructor(url: string, secret: string) {
+  constructor(url: string, secret: string, schema: ReplySchema) {
     const u = new URL(url);
     u.searchParams.set('secret', secret);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     this.#ws = new WebSocket(u);
     this.#ws.addEventListener('message', (e) => {
-      let m: Incoming;
+      let parsed;
       try {
-        m = JSON.parse(String(e.data)) as Incoming;
+        parsed = schema.safeParse(JSON.parse(String(e.data)));
       } catch {
         return;
       }
+      if (!parsed.success) return; // not the inspector's protocol: nothing to show
+      const m = parsed.data;
       if (m.type === 'monitor') return this.onMonitor(m.line);
-      if ('id' in m) {
+      if (m.id !== undefined) {
         this.#pending.get(m.id)?.(m);
         this.#pending.delete(m.id);
       }
@@ -60,7 +68,7 @@ class Inspector {
       this.#ws.addEventListener('close', () => reject(new Error('could not reach the broker')), { once: true });
     });
   }
-  request(body: Record<string, unknown>, timeoutMs = 10_000): Promise<Incoming> {
+  request(body: Ask, timeoutMs = 10_000): Promise<Incoming> {
     const id = this.#next++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => (this.#pending.delete(id), resolve({ type: 'error', message: 'the broker did not answer' })), timeoutMs);
@@ -98,26 +106,34 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
   // in the preview while this tab was hidden behind it.
   useEffect(() => {
     if (!url) return;
-    const ins = new Inspector(url, model.inspectorSecret.value);
+    const secret = model.inspectorSecret.value;
     let alive = true;
+    let ins: Inspector | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
     setStatus('connecting…');
-    ins.onClose = (why, refused) => {
-      if (!alive) return;
-      if (refused) return void (setStatus(`refused: ${why}`), setInspector(null));
-      setStatus(`disconnected: ${why}; reconnecting…`);
-      setInspector(null);
-      retry = setTimeout(() => alive && setAttempt((n) => n + 1), RECONNECT_MS);
-    };
-    ins.onMonitor = (line) => alive && setMonitor((m) => [...m.slice(-(MONITOR_LINES - 1)), line]);
-    ins.opened().then(
-      () => alive && (setStatus('connected'), setInspector(ins)),
-      (e: Error) => alive && setStatus(e.message),
+    replySchema().then(
+      (schema) => {
+        if (!alive) return;
+        const connection = (ins = new Inspector(url, secret, schema));
+        connection.onClose = (why, refused) => {
+          if (!alive) return;
+          if (refused) return void (setStatus(`refused: ${why}`), setInspector(null));
+          setStatus(`disconnected: ${why}; reconnecting…`);
+          setInspector(null);
+          retry = setTimeout(() => alive && setAttempt((n) => n + 1), RECONNECT_MS);
+        };
+        connection.onMonitor = (line) => alive && setMonitor((m) => [...m.slice(-(MONITOR_LINES - 1)), line]);
+        connection.opened().then(
+          () => alive && (setStatus('connected'), setInspector(connection)),
+          (e: Error) => alive && setStatus(e.message),
+        );
+      },
+      (e: Error) => alive && setStatus(`the Broker tab could not load: ${e.message}`),
     );
     return () => {
       alive = false;
       clearTimeout(retry);
-      ins.close();
+      ins?.close();
       setInspector(null);
     };
   }, [url, attempt]);
