@@ -347,7 +347,9 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
   boundPort = port;
   cookieName = tokenCookieName(port);
   courseOrigins = [...new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, `http://${urlHost}:${port}`])];
-  previewHeaderSet = Object.freeze(previewHeaders(courseOrigins));
+  // CSP's host-source has no IPv6 literals: Chromium logs `http://[::1]:…` as an error and ignores it,
+  // so frame-ancestors names the course's other origins (the printed link never uses [::1]).
+  previewHeaderSet = Object.freeze(previewHeaders(courseOrigins.filter((o) => !o.includes('['))));
 
   let closed: Promise<void> | null = null;
   return {

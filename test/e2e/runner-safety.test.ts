@@ -141,6 +141,8 @@ describe('the preview has its own origin', { timeout: 5 * 60_000 }, () => {
 
   test('the preview embeds and works, yet cannot reach the token, the runner or the course page; a tab opened on it survives the next Run', async () => {
     const { context, page } = await openCourse(browser, course);
+    const cspErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && /Content.Security.Policy/i.test(m.text()) && cspErrors.push(m.text()));
     await page.goto(`${course.origin}${LESSON}?runtime=local`);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await waitForRunning(page);
@@ -151,8 +153,11 @@ describe('the preview has its own origin', { timeout: 5 * 60_000 }, () => {
     assert.notEqual(preview.origin, course.origin);
     // The frame gets scripts, forms and its own origin, nothing of the course's tab.
     assert.deepEqual((await iframe.getAttribute('sandbox'))!.split(/\s+/).sort(), ['allow-forms', 'allow-same-origin', 'allow-scripts']);
+    // The frame's element has its address before the frame has navigated to it: wait for the page inside.
+    await page.frameLocator('iframe[title="Sandbox preview"]').getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });
     const frame = page.frames().find((f) => f.url().startsWith(preview.origin))!;
-    await frame.getByRole('button', { name: 'Sign up' }).waitFor({ timeout: 30_000 });
+    assert.ok(frame, `a frame at ${preview.origin}`);
+    assert.deepEqual(cspErrors, [], "the preview's headers hold no policy the browser rejects");
     // What a hostile page in the preview would try.
     const reach = await frame.evaluate(async (courseOrigin) => {
       const tried = { cookie: '', meta: '', parent: '', api: '', socket: '' };
