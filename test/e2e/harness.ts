@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { BROWSER_OPTIONS, SHARED_BROWSER_ENV } from '../browser.ts';
 export { CHROMIUM } from '../browser.ts';
 
@@ -143,4 +143,30 @@ export async function waitForRunning(page: Page, timeoutMs = 90_000): Promise<vo
     const shown = await page.locator('.hp-status, .hp-errors').allInnerTexts().catch(() => []);
     throw new Error(`the sandbox did not reach "running"; the workbench showed: ${shown.join(' | ')}\n${(e as Error).message}`);
   }
+}
+
+/** What the lesson suites do with a lesson page's workbench, as a reader does it. `page` is a
+ *  getter: suites open their page in a before() hook. */
+export function workbenchOf(page: () => Page, checkTimeoutMs = 150_000) {
+  const workbench = () => page().getByRole('region', { name: 'Workbench' });
+  const button = (name: string) => workbench().getByRole('button', { name, exact: true });
+  return {
+    workbench,
+    button,
+    preview: (): FrameLocator => page().frameLocator('iframe[title^="Sandbox preview"]'),
+    /** Presses Check and reads the verdict banner. */
+    async check(): Promise<{ verdict: string; reason: string }> {
+      await button('Check').click();
+      const banner = page().locator('.hp-check[data-check]');
+      await banner.waitFor({ timeout: checkTimeoutMs });
+      return { verdict: (await banner.getAttribute('data-check'))!, reason: await banner.innerText() };
+    },
+    /** Opens Solution and applies it. */
+    async applySolution(): Promise<void> {
+      await button('Solution').click();
+      const dialog = page().getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Apply solution' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    },
+  };
 }

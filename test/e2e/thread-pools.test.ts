@@ -5,8 +5,8 @@
 // the pool; and, with the finished sandbox, the experiments producing figures and a chart.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { cleanup, launchBrowser, openCourse, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { cleanup, launchBrowser, openCourse, startCourse, waitFor, waitForRunning, type Course, workbenchOf } from './harness.ts';
 
 const LESSON = '/lessons/thread-pools/';
 
@@ -15,23 +15,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-const workbench = () => page.getByRole('region', { name: 'Workbench' });
-const button = (name: string) => workbench().getByRole('button', { name, exact: true });
-const preview = (): FrameLocator => page.frameLocator('iframe[title^="Sandbox preview"]');
-
-async function check(): Promise<{ verdict: string; reason: string }> {
-  await button('Check').click();
-  const banner = page.locator('.hp-check[data-check]');
-  await banner.waitFor({ timeout: 150_000 });
-  return { verdict: (await banner.getAttribute('data-check'))!, reason: await banner.innerText() };
-}
-
-async function applySolution() {
-  await button('Solution').click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByRole('button', { name: 'Apply solution' }).click();
-  await dialog.waitFor({ state: 'hidden' });
-}
+const { button, check, applySolution, preview } = workbenchOf(() => page);
 
 /** Presses "Hash 8 passwords" on the page; the largest event-loop delay, a hash's compute time, and the rows that ran them. */
 async function hashEight(): Promise<{ maxDelay: number; computeMs: number; rows: string }> {

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { cleanup, launchBrowser, openCourse, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
+import { cleanup, launchBrowser, openCourse, startCourse, waitFor, waitForRunning, type Course, workbenchOf } from './harness.ts';
 
 const LESSON = '/lessons/websockets/';
 
@@ -15,23 +15,8 @@ let context: BrowserContext;
 let page: Page;
 const others: BrowserContext[] = [];
 
-const workbench = () => page.getByRole('region', { name: 'Workbench' });
-const button = (name: string) => workbench().getByRole('button', { name, exact: true });
+const { workbench, button, check, applySolution } = workbenchOf(() => page, 120_000);
 const pane = (port: string) => page.locator(`iframe[title="Sandbox preview: ${port}"]`);
-
-async function check(): Promise<{ verdict: string; reason: string }> {
-  await button('Check').click();
-  const banner = page.locator('.hp-check[data-check]');
-  await banner.waitFor({ timeout: 120_000 });
-  return { verdict: (await banner.getAttribute('data-check'))!, reason: await banner.innerText() };
-}
-
-async function applySolution() {
-  await button('Solution').click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByRole('button', { name: 'Apply solution' }).click();
-  await dialog.waitFor({ state: 'hidden' });
-}
 
 /** Another reader: a fresh browser context with the course's cookie, on one preview page. */
 async function participant(url: string): Promise<Page> {
