@@ -41,7 +41,7 @@ await check(88_000, async () => {
     throw new Fail(`The CPU pool finished ${rate(cpu)} against ${rate(perCore)} with ${cores} threads, measured just after: is something else in the pool slowing it down?`);
 
   // I/O-bound: wait 9 times as long as compute.
-  const io = await call<Measured>(`/api/measure?pool=io&ratio=${ratio}&ms=1500`);
+  let io = await call<Measured>(`/api/measure?pool=io&ratio=${ratio}&ms=1500`);
   log(`wait/compute ${ratio}: your I/O pool (${pools.io.size} threads) ${rate(io)}, p95 ${ms(io.p95)}`);
   const others: Measured[] = [];
   for (const size of [...new Set([cores, cores * 5, cores * (1 + ratio)])].filter((s) => s !== pools.io.size)) {
@@ -49,7 +49,14 @@ await check(88_000, async () => {
     log(`wait/compute ${ratio}: ${size} threads ${rate(m)}, p95 ${ms(m.p95)}`);
     others.push(m);
   }
-  const best = [io, ...others].reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  let best = [io, ...others].reduce((a, b) => (b.throughput > a.throughput ? b : a));
+  if (io.throughput < 0.7 * best.throughput && best !== io) {
+    // Short of the best: measure both again, alternating, and keep the better of each, as for
+    // the CPU pool, so a burst of other work during one run does not decide the verdict.
+    io = better(io, await call<Measured>(`/api/measure?pool=io&ratio=${ratio}&ms=1500`));
+    best = better(best, await call<Measured>(`/api/experiment?size=${best.size}&ratio=${ratio}&ms=1500`));
+    log(`measured again: your I/O pool ${rate(io)}, ${best.size} threads ${rate(best)}`);
+  }
   if (io.throughput < 0.7 * best.throughput)
     throw new Fail(
       `With tasks that wait ${ratio} times as long as they compute, the I/O pool (${pools.io.size} threads) finished ${rate(io)}; ${best.size} threads finished ${rate(best)}. A thread that waits leaves its core idle: size the pool cores × utilisation × (1 + wait/compute), IO_POOL_SIZE in sizes.ts.`,
