@@ -30,6 +30,8 @@ export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
   /** The workbench takes the whole window; the lesson folds away (its step stays under Instructions). */
   const [focus, setFocus] = useState(false);
   const [instructionsOpen, setInstructionsOpen] = useState(false);
+  /** On a phone the file list is a drawer over the editor, so the code gets the whole width. */
+  const [filesOpen, setFilesOpen] = useState(false);
   // Until hydration the controls have no handlers: keep them disabled so no click is lost.
   const [mounted, setMounted] = useState(false);
   const root = useRef<HTMLElement>(null);
@@ -234,15 +236,30 @@ export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
         )}
         <div class="hp-panes" data-max={maximised ?? undefined}>
           <div class="hp-pane-code" id="hp-pane-code" role={narrow ? 'tabpanel' : undefined} hidden={hiddenUnless('code')}>
-            <div class="hp-filetree-wrap">
+            <div
+              class="hp-filetree-wrap"
+              id="hp-filetree"
+              hidden={narrow && !filesOpen ? true : undefined}
+              onClick={(e) => narrow && (e.target as Element).closest('.hp-file') && setFilesOpen(false)}
+              onKeyDown={(e) => narrow && e.key === 'Escape' && (setFilesOpen(false), root.current?.querySelector<HTMLElement>('.hp-files-toggle')?.focus())}
+            >
               <FileTree model={model} />
             </div>
             <div class="hp-editor-wrap">
               <div class="hp-editor-title">
-                <span class="hp-editor-path">
-                  {model.activeFile.value}
-                  {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
-                </span>
+                {narrow ? (
+                  <button class="hp-files-toggle hp-editor-path" aria-expanded={filesOpen} aria-controls="hp-filetree" onClick={() => setFilesOpen(!filesOpen)} onKeyDown={(e) => e.key === 'Escape' && setFilesOpen(false)}>
+                    <span aria-hidden="true">{filesOpen ? '▴' : '▾'} </span>
+                    {model.activeFile.value}
+                    {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+                    <span class="visually-hidden"> — files</span>
+                  </button>
+                ) : (
+                  <span class="hp-editor-path">
+                    {model.activeFile.value}
+                    {model.changed.value.has(model.activeFile.value) && <span class="hp-muted"> (edited)</span>}
+                  </span>
+                )}
                 {maxButton('code')}
                 <button
                   class="hp-tab-mode"

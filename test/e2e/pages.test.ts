@@ -78,6 +78,21 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     await tabs.getByRole('tab', { name: 'Preview' }).click();
     assert.equal(await page.locator('.hp-pane-preview').isVisible(), true);
     assert.equal(await page.locator('.hp-pane-code').isVisible(), false);
+    // The code takes the phone's whole width; the file list opens from the file's name, over the editor.
+    await tabs.getByRole('tab', { name: 'Code' }).click();
+    const editorWidth = (await page.locator('.hp-editor-wrap').boundingBox())!.width;
+    assert.ok(editorWidth >= 0.9 * (await page.locator('.hp-pane-code').boundingBox())!.width, `the editor is ${editorWidth}px wide`);
+    const files = page.getByRole('navigation', { name: 'Sandbox files' });
+    assert.equal(await files.isVisible(), false);
+    const toggle = page.locator('button.hp-files-toggle');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.click();
+    await files.locator('button.hp-file[data-path="worker.ts"]').click();
+    await files.waitFor({ state: 'hidden' });
+    assert.match(await toggle.innerText(), /worker\.ts/);
+    await page.locator('.hp-editor-host .monaco-editor, .hp-editor-static').first().waitFor();
+    assert.match(await page.locator('.hp-editor').innerText(), /Worker/, 'the editor shows worker.ts (server.ts, open before, has no Worker)');
+    await tabs.getByRole('tab', { name: 'Preview' }).click();
     // Nothing wider than the screen: the prose of every live lesson reads without sideways scrolling.
     for (const lesson of [LESSON, '/lessons/websockets/']) {
       await page.goto(`${shared.course.origin}${lesson}?runtime=local`);
