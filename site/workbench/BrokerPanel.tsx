@@ -1,8 +1,10 @@
 // The Broker tab: a look inside the sandbox's broker through its inspector endpoint (a
 // WebSocket the broker serves on its own port): keys by type with their values, refreshed
 // while the tab is open; the MONITOR stream with a pause button; a redis-cli style console.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// One view at a time, each with the pane's whole height and a single scroll area.
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
+import { onTabListKey, rovingTabIndex } from './tabs.ts';
 
 import type { InspectorReply, InspectorRequest, KeyInfo } from '../../engine/inspector.ts';
 
@@ -14,6 +16,12 @@ type Ask = Exclude<InspectorRequest, { type: 'monitor' }> extends infer T ? (T e
 type ReplySchema = typeof import('../../engine/inspector.ts').InspectorReply;
 
 const MONITOR_LINES = 500;
+type View = 'keys' | 'monitor' | 'console';
+const VIEWS: { id: View; label: string }[] = [
+  { id: 'keys', label: 'Keys' },
+  { id: 'monitor', label: 'Commands' },
+  { id: 'console', label: 'Console' },
+];
 const REFRESH_MS = 1000;
 const RECONNECT_MS = 1000;
 
@@ -98,6 +106,14 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
   const [history, setHistory] = useState<string[]>([]);
   const historyAt = useRef(-1);
   const input = useRef<HTMLInputElement>(null);
+  const [view, setView] = useState<View>('keys');
+  const monitorBox = useRef<HTMLPreElement>(null);
+  const consoleBox = useRef<HTMLPreElement>(null);
+  // New lines scroll into sight unless the reader has scrolled up to read older ones.
+  const atBottom = useRef({ monitor: true, console: true });
+  const toEnd = (box: HTMLElement | null, follow: boolean, shown: boolean) => follow && shown && box && (box.scrollTop = box.scrollHeight);
+  useLayoutEffect(() => void toEnd(monitorBox.current, atBottom.current.monitor, visible && view === 'monitor'), [monitor, view, visible]);
+  useLayoutEffect(() => void toEnd(consoleBox.current, atBottom.current.console, visible && view === 'console'), [log, view, visible]);
 
   // Bumped to connect again after the broker went away (a restart keeps its address in a WebContainer).
   const [attempt, setAttempt] = useState(0);
@@ -122,7 +138,21 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
           setInspector(null);
           retry = setTimeout(() => alive && setAttempt((n) => n + 1), RECONNECT_MS);
         };
-        connection.onMonitor = (line) => alive && setMonitor((m) => [...m.slice(-(MONITOR_LINES - 1)), line]);
+        // A busy broker sends hundreds of lines a second: they are rendered once a frame, together.
+        let pending: string[] = [];
+        let frame = 0;
+        connection.onMonitor = (line) => {
+          if (!alive) return;
+          pending.push(line);
+          // No frames come while the page is in the background: keep only what would be shown.
+          if (pending.length > 2 * MONITOR_LINES) pending = pending.slice(-MONITOR_LINES);
+          frame ||= requestAnimationFrame(() => {
+            frame = 0;
+            const lines = pending;
+            pending = [];
+            if (alive) setMonitor((m) => [...m, ...lines].slice(-MONITOR_LINES));
+          });
+        };
         connection.opened().then(
           () => alive && (setStatus('connected'), setInspector(connection)),
           (e: Error) => alive && setStatus(e.message),
@@ -167,13 +197,28 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
   if (!port) return <p class="hp-placeholder">This sandbox has no broker to look inside.</p>;
   if (!url) return <p class="hp-placeholder">Press Run: the broker's keys, its command stream and a console appear here.</p>;
 
+  const tracked = (which: 'monitor' | 'console') => (e: Event) => {
+    const box = e.currentTarget as HTMLElement;
+    atBottom.current[which] = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  };
+  const tab = (v: View, extra?: string) => (
+    <button role="tab" id={`hp-broker-tab-${v}`} class="hp-tab" aria-selected={view === v} aria-controls={`hp-broker-${v}`} tabIndex={rovingTabIndex(view === v)} onClick={() => setView(v)}>
+      {VIEWS.find((x) => x.id === v)!.label}
+      {extra && <span class="hp-muted"> {extra}</span>}
+    </button>
+  );
+
   return (
     <div class="hp-broker">
-      <p class="hp-broker-status" role="status">Broker: {status}</p>
-      <section class="hp-broker-keys" aria-label="Keys">
-        <h3>
-          Keys {keys && <span class="hp-muted">({keys.keys.length}{keys.truncated ? '+' : ''})</span>}
-        </h3>
+      <div class="hp-broker-head">
+        <div class="hp-tabs" role="tablist" aria-label="Broker views" onKeyDown={onTabListKey}>
+          {tab('keys', keys ? `(${keys.keys.length}${keys.truncated ? '+' : ''})` : undefined)}
+          {tab('monitor')}
+          {tab('console')}
+        </div>
+        <p class="hp-broker-status" role="status">Broker: {status}</p>
+      </div>
+      <section class="hp-broker-view hp-broker-keys" id="hp-broker-keys" role="tabpanel" aria-label="Keys" hidden={view !== 'keys'}>
         {keys && keys.keys.length === 0 && <p class="hp-muted">No keys yet.</p>}
         <ul>
           {keys?.keys.map((k) => (
@@ -187,19 +232,21 @@ export function BrokerPanel({ model, visible }: { model: WorkbenchModel; visible
           ))}
         </ul>
       </section>
-      <section class="hp-broker-monitor" aria-label="Command stream">
-        <h3>
-          Commands (MONITOR){' '}
+      <section class="hp-broker-view hp-broker-monitor" id="hp-broker-monitor" role="tabpanel" aria-label="Command stream" hidden={view !== 'monitor'}>
+        <div class="hp-broker-tools">
+          <span class="hp-muted">Every command the broker runs (MONITOR), newest last</span>
+          <span class="hp-spacer" />
           <button class="hp-small" aria-pressed={paused} onClick={() => setPaused(!paused)}>
             {paused ? 'Resume' : 'Pause'}
-          </button>{' '}
+          </button>
           <button class="hp-small" onClick={() => setMonitor([])}>Clear</button>
-        </h3>
-        <pre class="hp-monitor-lines" data-testid="monitor">{monitor.join('\n')}</pre>
+        </div>
+        <pre class="hp-monitor-lines" data-testid="monitor" ref={monitorBox} onScroll={tracked('monitor')} tabIndex={0} aria-label="Commands">
+          {monitor.join('\n')}
+        </pre>
       </section>
-      <section class="hp-broker-console" aria-label="Console">
-        <h3>Console</h3>
-        <pre class="hp-console-log" data-testid="console">
+      <section class="hp-broker-view hp-broker-console" id="hp-broker-console" role="tabpanel" aria-label="Console" hidden={view !== 'console'}>
+        <pre class="hp-console-log" data-testid="console" ref={consoleBox} onScroll={tracked('console')} tabIndex={0} aria-label="Console output">
           {log.map((e) => `> ${e.line}\n${e.text}`).join('\n')}
         </pre>
         <form

@@ -23,7 +23,9 @@ describe('the Broker tab', { timeout: 5 * 60_000 }, () => {
     await preview.getByRole('button', { name: 'Sign up' }).click();
 
     await workbench.getByRole('tab', { name: 'Broker', exact: true }).click();
-    const keys = page.getByRole('region', { name: 'Keys' });
+    // Keys, commands and the console are views of their own, each with the pane's whole height.
+    const views = page.getByRole('tablist', { name: 'Broker views' });
+    const keys = page.getByRole('tabpanel', { name: 'Keys' });
     await waitFor('the job hash to appear among the keys', async () => (await keys.locator('[data-key="bull:emails:1"]').count()) === 1, 60_000);
     const row = keys.locator('[data-key="bull:emails:1"]');
     assert.match(await row.innerText(), /hash/);
@@ -32,9 +34,13 @@ describe('the Broker tab', { timeout: 5 * 60_000 }, () => {
     assert.equal(await keys.locator('[data-key="bull:emails:completed"]').count(), 1, 'the completed sorted set exists');
 
     // The command stream runs while the worker polls, and stops when paused.
+    await views.getByRole('tab', { name: 'Commands' }).click();
+    assert.equal(await keys.isVisible(), false, 'one view at a time');
     const monitor = page.getByTestId('monitor');
     await waitFor('MONITOR lines', async () => (await monitor.innerText()).split('\n').length > 3, 30_000);
-    const stream = page.getByRole('region', { name: 'Command stream' });
+    const stream = page.getByRole('tabpanel', { name: 'Command stream' });
+    // The newest line is in sight: the stream follows its end.
+    await waitFor('the stream scrolled to its end', () => monitor.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40), 10_000);
     await stream.getByRole('button', { name: 'Pause' }).click();
     await page.waitForTimeout(500);
     const frozen = await monitor.innerText();
@@ -44,6 +50,7 @@ describe('the Broker tab', { timeout: 5 * 60_000 }, () => {
     await waitFor('MONITOR lines after resuming', async () => (await monitor.innerText()) !== frozen, 30_000);
 
     // The console answers as redis-cli does.
+    await views.getByRole('tab', { name: 'Console' }).click();
     const command = page.getByRole('textbox', { name: 'Broker command' });
     await command.fill('HGET bull:emails:1 name');
     await command.press('Enter');
@@ -56,6 +63,7 @@ describe('the Broker tab', { timeout: 5 * 60_000 }, () => {
     const text = await consoleLog.innerText();
     assert.match(text, /> HGET bull:emails:1 name\n"welcome"/);
     assert.match(text, /> SET greeting "hello hotpot"\nOK/);
+    await views.getByRole('tab', { name: /^Keys/ }).click();
     await waitFor('the new key in the list', async () => (await keys.locator('[data-key="greeting"]').count()) === 1, 10_000);
     await context.close();
   });
