@@ -103,6 +103,19 @@ function tokenBuckets(burst: number, perSecond: number, now: () => number) {
   };
 }
 
+/**
+ * The client's address: the socket's peer, or, when the peer is a reverse proxy on this machine
+ * (the README's Caddy or nginx), the address that proxy appended to X-Forwarded-For. A remote
+ * peer's header is never believed.
+ */
+export function clientAddress(req: IncomingMessage): string {
+  const peer = req.socket.remoteAddress ?? '?';
+  const forwarded = req.headers['x-forwarded-for'];
+  if (!forwarded || !isLoopbackHost(peer)) return peer;
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',').at(-1)!.trim();
+  return last || peer;
+}
+
 interface Conn {
   ws: WebSocket;
   /** The client's address, as the hub's socket sees it. */
@@ -467,7 +480,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       return refuseUpgrade(socket, 403, 'this origin may not use the workshop hub');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const address = req.socket.remoteAddress ?? '?';
+      const address = clientAddress(req);
       const c: Conn = { ws, address, role: 'none', workshop: null, attendee: null, label: address, looking: new Set() };
       conns.add(c);
       const timer = setTimeout(() => c.role === 'none' && refuse(c, 'no hello within 10 s', true), HELLO_TIMEOUT_MS);

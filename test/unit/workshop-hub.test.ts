@@ -33,9 +33,9 @@ interface Client {
 }
 
 /** `from`: the client's own loopback address (127.0.0.2…), to be another machine to the hub. */
-function connect(port: number, hello: object | null, origin?: string, from?: string): Promise<Client> {
+function connect(port: number, hello: object | null, origin?: string, from?: string, headers?: Record<string, string>): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, { ...(origin ? { origin } : {}), ...(from ? { localAddress: from } : {}) });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, { ...(origin ? { origin } : {}), ...(from ? { localAddress: from } : {}), ...(headers ? { headers } : {}) });
     const messages: HubMessage[] = [];
     const waiters: (() => void)[] = [];
     ws.on('message', (d) => {
@@ -339,11 +339,14 @@ describe('joins are rate-limited per address and per workshop', () => {
     assert.equal(await refusal(fourth), 'too many joins from your network: at most 3 at once, then 6 a minute. Try again in 10 s');
     assert.ok(logs.some((l) => /refused a join from 127\.0\.0\.1: too many joins/.test(l)), 'the refusal is logged');
     await joinAs(hub.port, workshop, 'Grace', '127.0.0.2');
+    // Through a reverse proxy on the hub's machine: the address the proxy forwards is the one counted.
+    const proxied = await connect(hub.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Linus' }, undefined, undefined, { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' });
+    await proxied.next('welcome'); // 127.0.0.1's own joins are used up: this one counted as 203.0.113.7
     t += 10_000;
     await joinAs(hub.port, workshop, 'Bot 3');
     instructor.send({ type: 'open', workshop: workshop.id });
     const { attendees } = await instructor.next('console');
-    assert.deepEqual(attendees.map((a) => a.name).sort(), ['Bot 0', 'Bot 1', 'Bot 3', 'Grace'], 'the refused ones are not in the class');
+    assert.deepEqual(attendees.map((a) => a.name).sort(), ['Bot 0', 'Bot 1', 'Bot 3', 'Grace', 'Linus'], 'the refused ones are not in the class');
   });
 
   test('past the burst, one workshop refuses joins from any address, in words; another workshop still takes them', async () => {
