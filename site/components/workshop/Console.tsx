@@ -594,7 +594,8 @@ function Look({ w, who, got, socket, close }: { w: Workshop; who: AttendeeView |
 
 /** The class's numbers: each experiment's latest result from every attendee, on one chart. */
 function Numbers({ attendees }: { attendees: AttendeeView[] }) {
-  const keys = [...new Set(attendees.flatMap((a) => Object.keys(a.results)))].sort();
+  // Numeric order, so a sweep's charts follow its parameter (threads2 before threads16).
+  const keys = [...new Set(attendees.flatMap((a) => Object.keys(a.results)))].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
   if (!keys.length) return null;
   return (
     <>
