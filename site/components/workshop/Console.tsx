@@ -608,7 +608,7 @@ function Numbers({ attendees }: { attendees: AttendeeView[] }) {
         return (
           <figure class="ws-numbers" key={key} data-experiment={key}>
             <figcaption>
-              {latest.label} <span class="ws-muted">({rows.length} machines, {latest.unit})</span>
+              {latest.label} <span class="ws-muted">({rows.length} machine{rows.length === 1 ? '' : 's'}, {latest.unit})</span>
             </figcaption>
             <svg viewBox={`0 0 480 ${rows.length * bar}`} width="100%" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
               {rows.map((r, i) => (
