@@ -67,9 +67,10 @@ function usage(pid: number): { ticks: number; rssKb: number } {
 }
 const TICKS_PER_SECOND = 100;
 
-function client(port: number): Promise<{ ws: WebSocket; send: (m: object) => void; on: (f: (m: HubMessage) => void) => void }> {
+/** `from`: a loopback address of its own, so each simulated attendee is a machine of its own to the hub's join limits. */
+function client(port: number, from?: string): Promise<{ ws: WebSocket; send: (m: object) => void; on: (f: (m: HubMessage) => void) => void }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/workshop/ws`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/workshop/ws`, from ? { localAddress: from } : {});
     const handlers: ((m: HubMessage) => void)[] = [];
     ws.on('message', (d) => {
       const m = JSON.parse(String(d)) as HubMessage;
@@ -124,14 +125,14 @@ async function run(label: string, hubs: HubProc[]): Promise<Result> {
   const attendeeLatency: number[] = [];
   const people = [];
   for (let i = 0; i < N; i++) {
-    const c = await client(hubs[i % hubs.length]!.port);
+    const c = await client(hubs[i % hubs.length]!.port, `127.1.${Math.floor(i / 250)}.${1 + (i % 250)}`);
     c.on((m) => {
       if (m.type === 'workshop' && m.workshop.pace) {
         const t = /^t(\d+(?:\.\d+)?)$/.exec(m.workshop.pace.label);
         if (t) attendeeLatency.push(performance.timeOrigin + performance.now() - Number(t[1]));
       } else if (m.type === 'error') errors.push(`attendee ${i}: ${m.message}`);
     });
-    const welcomed = new Promise<void>((r) => c.on((m) => m.type === 'welcome' && r()));
+    const welcomed = new Promise<void>((r, reject) => c.on((m) => (m.type === 'welcome' ? r() : m.type === 'error' && m.fatal ? reject(new Error(`attendee ${i} could not join: ${m.message}`)) : undefined)));
     c.send({ type: 'hello', role: 'join', code, name: `attendee ${i}` });
     await welcomed;
     people.push(c);

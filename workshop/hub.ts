@@ -34,6 +34,13 @@ export const CSV_PATH = /^\/api\/workshop\/([a-z0-9-]+)\/progress\.csv$/;
 const HARD_PAYLOAD = 1024 * 1024;
 const HELLO_TIMEOUT_MS = 10_000;
 export const MAX_ATTENDEES = 500;
+/**
+ * Joins allowed per client address and per workshop: a burst, then so many a minute. A class
+ * behind one school router shares an address, so that limit is generous; what it stops is a
+ * script filling a class with made-up attendees (or guessing codes).
+ */
+export const JOIN_LIMITS = { address: { burst: 50, perMinute: 30 }, workshop: { burst: 200, perMinute: 120 } };
+export type JoinLimits = typeof JOIN_LIMITS;
 
 export interface Course {
   lessons: { id: string; title: string; steps: { id: string; title: string }[] }[];
@@ -50,6 +57,8 @@ export interface HubOptions {
   origins?: string[];
   log?: (line: string) => void;
   now?: () => number;
+  /** Joins allowed per address and per workshop (JOIN_LIMITS by default). */
+  joinLimits?: JoinLimits;
 }
 
 export interface Hub {
@@ -73,8 +82,44 @@ export function readCourse(dist: string): Course | null {
   }
 }
 
+/**
+ * Token buckets by key: `take` spends a token, or answers in how many seconds one is back.
+ * Full buckets are forgotten now and then, so many passing addresses cost no memory.
+ */
+function tokenBuckets(burst: number, perSecond: number, now: () => number) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const fill = (b: { tokens: number; at: number }, t: number) => Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+  return {
+    take(key: string): number {
+      const t = now();
+      if (buckets.size > 10_000) for (const [k, b] of buckets) if (fill(b, t) >= burst) buckets.delete(k);
+      const b = buckets.get(key) ?? { tokens: burst, at: t };
+      b.tokens = fill(b, t);
+      b.at = t;
+      buckets.set(key, b);
+      if (b.tokens >= 1) return (b.tokens -= 1), 0;
+      return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+    },
+  };
+}
+
+/**
+ * The client's address: the socket's peer, or, when the peer is a reverse proxy on this machine
+ * (the README's Caddy or nginx), the address that proxy appended to X-Forwarded-For. A remote
+ * peer's header is never believed.
+ */
+export function clientAddress(req: IncomingMessage): string {
+  const peer = req.socket.remoteAddress ?? '?';
+  const forwarded = req.headers['x-forwarded-for'];
+  if (!forwarded || !isLoopbackHost(peer)) return peer;
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',').at(-1)!.trim();
+  return last || peer;
+}
+
 interface Conn {
   ws: WebSocket;
+  /** The client's address, as the hub's socket sees it. */
+  address: string;
   role: 'none' | 'instructor' | 'attendee';
   /** Instructor: the workshop open on this console. Attendee: their workshop. */
   workshop: string | null;
@@ -97,6 +142,9 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const buckets = new Map<string, { tokens: number; at: number; warned: number }>();
   /** How many consoles (on any instance) look at each attendee's files: only then are files relayed. */
   const looks = new Map<string, number>();
+  const joinLimits = options.joinLimits ?? JOIN_LIMITS;
+  const joinsByAddress = tokenBuckets(joinLimits.address.burst, joinLimits.address.perMinute / 60, now);
+  const joinsByWorkshop = tokenBuckets(joinLimits.workshop.burst, joinLimits.workshop.perMinute / 60, now);
 
   const sendText = (c: Conn, text: string) => {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
@@ -199,10 +247,23 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     let attendee: Attendee | null;
     let workshop: Workshop | null;
     if (h.role === 'join') {
+      // Counted before the code is looked up: guessing codes is slowed down too.
+      const wait = joinsByAddress.take(c.address);
+      if (wait) {
+        log(`workshop: refused a join from ${c.address}: too many joins from this address`);
+        const { burst, perMinute } = joinLimits.address;
+        return refuse(c, `too many joins from your network: at most ${burst} at once, then ${perMinute} a minute. Try again in ${wait} s`, true);
+      }
       workshop = await store.workshopByCode(h.code);
       if (!workshop) return refuse(c, `no workshop has the code ${h.code}: check it with your instructor`, true);
       if (workshop.ended) return refuse(c, `the workshop “${workshop.title}” has ended: it no longer takes new attendees`, true);
       if ((await store.attendees(workshop.id)).length >= MAX_ATTENDEES) return refuse(c, `the workshop is full (${MAX_ATTENDEES} attendees)`, true);
+      const busy = joinsByWorkshop.take(workshop.id);
+      if (busy) {
+        log(`workshop ${workshop.code}: refused a join from ${c.address}: too many joins to this workshop`);
+        const { burst, perMinute } = joinLimits.workshop;
+        return refuse(c, `too many people are joining this workshop at once: at most ${burst}, then ${perMinute} a minute. Try again in ${busy} s`, true);
+      }
       const mine = newSecret();
       const t = now();
       attendee = { id: newId(), workshop: workshop.id, name: h.name, secretHash: hash(mine), joinedAt: t, lastSeen: t, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null, results: {} };
@@ -419,7 +480,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       return refuseUpgrade(socket, 403, 'this origin may not use the workshop hub');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: Conn = { ws, role: 'none', workshop: null, attendee: null, label: `${req.socket.remoteAddress ?? '?'}`, looking: new Set() };
+      const address = clientAddress(req);
+      const c: Conn = { ws, address, role: 'none', workshop: null, attendee: null, label: address, looking: new Set() };
       conns.add(c);
       const timer = setTimeout(() => c.role === 'none' && refuse(c, 'no hello within 10 s', true), HELLO_TIMEOUT_MS);
       // One message at a time per socket, in order.

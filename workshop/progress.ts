@@ -13,8 +13,13 @@ export function applyEvent(a: Attendee, e: AttendeeEvent, now: number): Attendee
   if (e.type === 'ping' || e.type === 'files') return next;
   if (e.type === 'result') {
     const key = `${e.lesson}/${e.experiment}`;
-    if (!(key in a.results) && Object.keys(a.results).length >= MAX_RESULTS) return next;
-    next.results = { ...a.results, [key]: { label: e.label, value: e.value, unit: e.unit, at: now } };
+    const results = { ...a.results };
+    // Full: the oldest number makes room, so what the attendee just measured always shows.
+    if (!(key in results) && Object.keys(results).length >= MAX_RESULTS) {
+      const oldest = Object.entries(results).reduce((o, r) => (r[1].at < o[1].at ? r : o));
+      delete results[oldest[0]];
+    }
+    next.results = { ...results, [key]: { label: e.label, value: e.value, unit: e.unit, at: now } };
     return next;
   }
   if (e.type === 'note') {

@@ -157,6 +157,12 @@ describe('the thread-pools lesson, as a reader uses it', { timeout: 20 * 60_000 
     await ratio.focus();
     for (let i = 0; i < 6; i++) await ratio.press('ArrowLeft');
     assert.equal(await frame.locator('#ratio-out').innerText(), '3');
+    // Each size's number is posted to the lesson page (which, in a workshop, sends it to the class's chart).
+    await page.evaluate(() => {
+      const w = window as unknown as { posted: unknown[] };
+      w.posted = [];
+      addEventListener('message', (e) => (e.data as { hotpot?: string })?.hotpot === 'result' && w.posted.push(e.data));
+    });
     await frame.getByRole('button', { name: 'Run pool sizes' }).click();
     await waitFor('the sizing experiment done', async () => /^done/.test(await frame.locator('#sizing-progress').innerText()), 240_000, 500);
     const points = Number(await frame.locator('#sizing-chart').getAttribute('data-points'));
@@ -166,6 +172,17 @@ describe('the thread-pools lesson, as a reader uses it', { timeout: 20 * 60_000 
     const table = await frame.locator('#sizing-table tbody tr').allInnerTexts();
     assert.equal(table.length, points);
     for (const row of table) assert.match(row, /^\d+\s+\d+\s+[\d.]+ ms\s+\d+\s+\d+$/);
+    const postedNow = () => page.evaluate(() => (window as unknown as { posted: unknown[] }).posted);
+    await waitFor('a number posted per size', async () => (await postedNow()).length >= points, 10_000);
+    const posted = await postedNow();
+    assert.deepEqual(
+      posted,
+      table.map((row) => {
+        const [size, throughput] = row.split(/\s+/).map(Number) as [number, number];
+        return { hotpot: 'result', experiment: `sizing-wait3-threads${size}`, label: `Pool sizing, wait/compute 3: ${size} thread${size === 1 ? '' : 's'}`, value: throughput, unit: 'tasks/s' };
+      }),
+      'one number per pool size, as the table shows it',
+    );
 
     // A flood: some refused with 503 and Retry-After.
     await frame.getByRole('button', { name: /^Flood/ }).click();

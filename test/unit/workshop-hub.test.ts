@@ -32,9 +32,10 @@ interface Client {
   closed: Promise<number>;
 }
 
-function connect(port: number, hello: object | null, origin?: string): Promise<Client> {
+/** `from`: the client's own loopback address (127.0.0.2…), to be another machine to the hub. */
+function connect(port: number, hello: object | null, origin?: string, from?: string, headers?: Record<string, string>): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, origin ? { origin } : {});
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${WS_PATH}`, { ...(origin ? { origin } : {}), ...(from ? { localAddress: from } : {}), ...(headers ? { headers } : {}) });
     const messages: HubMessage[] = [];
     const waiters: (() => void)[] = [];
     ws.on('message', (d) => {
@@ -77,8 +78,8 @@ async function setup(hub: Hub) {
   return { instructor, workshop };
 }
 
-async function joinAs(port: number, w: Workshop, name: string) {
-  const c = await connect(port, { type: 'hello', role: 'join', code: w.code.toLowerCase(), name });
+async function joinAs(port: number, w: Workshop, name: string, from?: string) {
+  const c = await connect(port, { type: 'hello', role: 'join', code: w.code.toLowerCase(), name }, undefined, from);
   const joined = await c.next('joined');
   const welcome = await c.next('welcome');
   return { c, joined, welcome };
@@ -307,5 +308,56 @@ describe('two hubs on one Redis', () => {
       await sa.close();
       await sb.close();
     }
+  });
+});
+
+describe('joins are rate-limited per address and per workshop', () => {
+  let store: WorkshopStore;
+  let hub: Hub;
+  let t = 1_000_000; // the hub's clock, moved by the test
+  const logs: string[] = [];
+  before(async () => {
+    store = openSqliteStore(join(dir, 'joins.db'));
+    hub = await createHub({ store, dist, now: () => t, log: (l) => logs.push(l), joinLimits: { address: { burst: 3, perMinute: 6 }, workshop: { burst: 5, perMinute: 6 } } });
+  });
+  after(async () => {
+    await hub?.close();
+    await store?.close();
+  });
+  const refusal = async (c: Client) => {
+    const error = await c.next('error');
+    assert.equal(await c.closed, 4000);
+    return error.message;
+  };
+
+  test('past the burst, one address is refused in words (a wrong code counts too); another address still joins; later the first joins again', async () => {
+    const { instructor, workshop } = await setup(hub);
+    for (let i = 0; i < 2; i++) await joinAs(hub.port, workshop, `Bot ${i}`);
+    const guess = await connect(hub.port, { type: 'hello', role: 'join', code: 'AAAAAA', name: 'Bot' });
+    assert.match(await refusal(guess), /no workshop has the code AAAAAA/);
+    const fourth = await connect(hub.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Bot 3' });
+    assert.equal(await refusal(fourth), 'too many joins from your network: at most 3 at once, then 6 a minute. Try again in 10 s');
+    assert.ok(logs.some((l) => /refused a join from 127\.0\.0\.1: too many joins/.test(l)), 'the refusal is logged');
+    await joinAs(hub.port, workshop, 'Grace', '127.0.0.2');
+    // Through a reverse proxy on the hub's machine: the address the proxy forwards is the one counted.
+    const proxied = await connect(hub.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Linus' }, undefined, undefined, { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' });
+    await proxied.next('welcome'); // 127.0.0.1's own joins are used up: this one counted as 203.0.113.7
+    t += 10_000;
+    await joinAs(hub.port, workshop, 'Bot 3');
+    instructor.send({ type: 'open', workshop: workshop.id });
+    const { attendees } = await instructor.next('console');
+    assert.deepEqual(attendees.map((a) => a.name).sort(), ['Bot 0', 'Bot 1', 'Bot 3', 'Grace', 'Linus'], 'the refused ones are not in the class');
+  });
+
+  test('past the burst, one workshop refuses joins from any address, in words; another workshop still takes them', async () => {
+    const { instructor, workshop } = await setup(hub);
+    for (let i = 0; i < 5; i++) await joinAs(hub.port, workshop, `Bot ${i}`, `127.0.0.${10 + i}`);
+    const sixth = await connect(hub.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Bot 5' }, undefined, '127.0.0.20');
+    assert.equal(await refusal(sixth), 'too many people are joining this workshop at once: at most 5, then 6 a minute. Try again in 10 s');
+    instructor.send({ type: 'create', title: 'Another class', lessons: ['async-tasks'] });
+    const other = (await instructor.next('console')).workshop;
+    await joinAs(hub.port, other, 'Bot 5', '127.0.0.20');
+    instructor.send({ type: 'open', workshop: workshop.id });
+    assert.equal((await instructor.next('console')).attendees.length, 5);
   });
 });

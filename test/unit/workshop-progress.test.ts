@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyEvent, STUCK_FAILS, STUCK_MS, stuck } from '../../workshop/progress.ts';
-import type { Attendee, AttendeeEvent } from '../../workshop/schema.ts';
+import { MAX_RESULTS, type Attendee, type AttendeeEvent } from '../../workshop/schema.ts';
 import { csvCell } from '../../workshop/csv.ts';
 
 const fresh: Attendee = { id: 'a', workshop: 'w', name: 'Ada', secretHash: 'h', joinedAt: 0, lastSeen: 0, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null, results: {} };
@@ -71,4 +71,19 @@ test('CSV cells: quotes doubled, and text a spreadsheet would run as a formula k
   assert.equal(csvCell('a, "b"'), '"a, ""b"""');
   assert.equal(csvCell('=1+1'), "'=1+1");
   assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
+});
+
+test('an experiment keeps its latest number; past the cap, the oldest number makes room for the newest', () => {
+  const result = (experiment: string, value: number): AttendeeEvent => ({ type: 'result', lesson: 'thread-pools', experiment, label: experiment, value, unit: 'tasks/s' });
+  let a = play([
+    [result('sizing-wait9-threads2', 100), 1],
+    [result('sizing-wait9-threads2', 120), 2],
+  ]);
+  assert.deepEqual(a.results, { 'thread-pools/sizing-wait9-threads2': { label: 'sizing-wait9-threads2', value: 120, unit: 'tasks/s', at: 2 } });
+  a = play(Array.from({ length: MAX_RESULTS + 1 }, (_, i): [AttendeeEvent, number] => [result(`sweep-${i}`, i), 10 + i]), a);
+  assert.equal(Object.keys(a.results).length, MAX_RESULTS);
+  assert.equal(a.results[`thread-pools/sweep-${MAX_RESULTS}`]?.value, MAX_RESULTS, 'the newest is kept');
+  assert.equal(a.results['thread-pools/sizing-wait9-threads2'], undefined, 'the oldest went');
+  assert.equal(a.results['thread-pools/sweep-1']?.value, 1);
+  assert.equal(a.results['thread-pools/sweep-0'], undefined);
 });

@@ -594,7 +594,8 @@ function Look({ w, who, got, socket, close }: { w: Workshop; who: AttendeeView |
 
 /** The class's numbers: each experiment's latest result from every attendee, on one chart. */
 function Numbers({ attendees }: { attendees: AttendeeView[] }) {
-  const keys = [...new Set(attendees.flatMap((a) => Object.keys(a.results)))].sort();
+  // Numeric order, so a sweep's charts follow its parameter (threads2 before threads16).
+  const keys = [...new Set(attendees.flatMap((a) => Object.keys(a.results)))].sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
   if (!keys.length) return null;
   return (
     <>
@@ -607,7 +608,7 @@ function Numbers({ attendees }: { attendees: AttendeeView[] }) {
         return (
           <figure class="ws-numbers" key={key} data-experiment={key}>
             <figcaption>
-              {latest.label} <span class="ws-muted">({rows.length} machines, {latest.unit})</span>
+              {latest.label} <span class="ws-muted">({rows.length} machine{rows.length === 1 ? '' : 's'}, {latest.unit})</span>
             </figcaption>
             <svg viewBox={`0 0 480 ${rows.length * bar}`} width="100%" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
               {rows.map((r, i) => (

@@ -6,6 +6,17 @@ const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s` : `${ms >= 10 ? Math.round(ms) : ms.toFixed(1)} ms`);
 const num = (n) => Math.round(n).toLocaleString('en');
 
+// In a workshop, the lesson page passes each measured number on to the class's chart on the
+// instructor's console. Anywhere else nobody listens, and a page opened on its own has no parent.
+function report(experiment, label, value, unit) {
+  if (window.parent === window || !Number.isFinite(value)) return;
+  try {
+    window.parent.postMessage({ hotpot: 'result', experiment, label, value, unit }, '*');
+  } catch {
+    // The class's chart is a bonus: the experiment's own figures stand without it.
+  }
+}
+
 async function post(path, body) {
   const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const answer = await res.json().catch(() => ({}));
@@ -151,6 +162,9 @@ $('load-form').addEventListener('submit', async (e) => {
     for (const [i, target] of targets.entries()) {
       $('load-progress').textContent = `${i + 1} of ${targets.length}: loading ${target} with ${connections} connections for ${seconds} s…`;
       runs.set(target, await post('api/load', { target, connections, seconds }));
+      // One chart per endpoint and connection count: the class's machines side by side.
+      const run = runs.get(target);
+      report(`load-${target}-c${connections}`, `Load, ${run.label}: ${connections} connections`, Math.round(run.requestsPerSecond), 'req/s');
       renderLoad();
     }
     $('load-progress').textContent = `Done: ${targets.length} endpoint${targets.length === 1 ? '' : 's'}, ${connections} connections, ${seconds} s each.`;

@@ -10,6 +10,17 @@ let total = 0;
 let selected = -1;
 let serverClock = 0; // the server's Date.now() minus ours, so bars line up with "now"
 
+// In a workshop, the lesson page passes each measured number on to the class's chart on the
+// instructor's console. Anywhere else nobody listens, and a page opened on its own has no parent.
+function report(experiment, label, value, unit) {
+  if (window.parent === window || !Number.isFinite(value)) return;
+  try {
+    window.parent.postMessage({ hotpot: 'result', experiment, label, value, unit }, '*');
+  } catch {
+    // The class's chart is a bonus: the experiment's own figures stand without it.
+  }
+}
+
 // ---- live view ------------------------------------------------------------------------------
 function connect() {
   const source = new EventSource('api/events');
@@ -221,6 +232,8 @@ $('sizing-run').onclick = async (e) => {
     for (const size of sizes) {
       $('sizing-progress').textContent = `measuring ${size} thread${size === 1 ? '' : 's'}…`;
       points.push(await getJson(`api/experiment?size=${size}&ratio=${r}&ms=1000`));
+      // One chart per wait/compute and pool size: the class's machines side by side.
+      report(`sizing-wait${r}-threads${size}`, `Pool sizing, wait/compute ${r}: ${size} thread${size === 1 ? '' : 's'}`, Math.round(points[points.length - 1].throughput), 'tasks/s');
       // The rule, with the compute time measured on one thread: a pool of N finishes N tasks
       // per (compute + wait), until the cores are all busy computing.
       const c = points[0].computeMs;
