@@ -1,4 +1,4 @@
-// A Check measures one rule at a time. For the WebSockets lesson's last step, each rule the
+// A Check measures one rule at a time. For the WebSockets lesson's steps 5 and 6, each rule the
 // step teaches is taken out of the solution on its own, and the Check must fail on that rule
 // with a reason that names it; a reader's plausible alternative still passes. The runs go
 // through the local runner the course serves (real processes), without a browser: what is
@@ -121,6 +121,71 @@ describe('the WebSockets step-5 Check probes each rule on its own', { timeout: 1
     let alternative = without(solution, PROTOCOL, '[...text].length > MAX_TEXT_LENGTH', 'text.length > MAX_TEXT_LENGTH');
     alternative = without(alternative, PROTOCOL, "if (text === '')", "if (text.trim() === '')");
     alternative = without(alternative, PROTOCOL, 'const text = message.text.trim();', 'const text = message.text;');
+    const alt = await checkOn(step, alternative);
+    assert.equal(alt.ok, true, alt.reason);
+  });
+});
+
+describe('the WebSockets step-6 Check (resume after a reconnect) probes each rule on its own', { timeout: 10 * 60_000 }, () => {
+  const step = 'resume-after-reconnect';
+  let solution: FileMap;
+  before(async () => {
+    server = await createRunnerServer({ port: 0, dist: fixtureDist });
+    runtime = new LocalRuntime(server.token, server.url);
+    sandbox = await loadSandbox('websockets');
+    solution = sandbox.steps.find((s) => s.id === step)!.solution;
+  });
+  after(async () => {
+    runtime?.dispose();
+    await server?.close();
+  });
+
+  const HISTORY = 'history.ts';
+  const CONSUMER = 'consumer.ts';
+  const cases: { rule: string; files: () => FileMap; reason: RegExp }[] = [
+    {
+      rule: 'the stream id kept but not sent with the message',
+      files: () => without(solution, CONSUMER, 'await layer.groupSend(this.room, { ...event, id });', 'await layer.groupSend(this.room, event);'),
+      reason: /received "before 1 \w+" with no id/,
+    },
+    {
+      rule: 'no replay on reconnect',
+      files: () => without(solution, CONSUMER, 'await since(this.room, this.after)', '([] as RoomEvent[])'),
+      reason: /received none of the 5 messages Host said while it was away/,
+    },
+    {
+      rule: 'XRANGE from the id itself, not after it',
+      files: () => without(solution, HISTORY, '`(${after}`', 'after'),
+      reason: /received "before 3 \w+" again, the message with that very id/,
+    },
+    {
+      rule: 'live messages not held during the replay',
+      files: () => without(solution, CONSUMER, '    if (this.#held) {\n', '    if (this.#held && false) {\n'),
+      reason: /^While Host kept talking, .*hold them in deliver\(\)/,
+    },
+    {
+      rule: 'live copies of replayed messages let through',
+      files: () => without(solution, CONSUMER, '&& this.#replayedUpTo && !isAfter', '&& this.#replayedUpTo && false && !isAfter'),
+      reason: /^While Host kept talking, .* 2 times\. A message kept just before the replay read the stream also arrives live/,
+    },
+    {
+      rule: 'no MAXLEN: the history grows for ever',
+      files: () => without(solution, HISTORY, "'MAXLEN', '~', HISTORY_LENGTH, ", ''),
+      reason: /received all 299: the room's stream keeps every message for ever/,
+    },
+  ];
+
+  for (const c of cases)
+    test(`fails with ${c.rule}`, async () => {
+      const result = await checkOn(step, c.files());
+      assert.equal(result.ok, false, `the Check passed without the rule: ${result.reason}`);
+      assert.match(result.reason, c.reason);
+    });
+
+  test('passes on the solution, and on a plausible alternative (XREAD, exclusive by itself, instead of XRANGE)', async () => {
+    const passed = await checkOn(step, solution);
+    assert.equal(passed.ok, true, passed.reason);
+    const alternative = without(solution, HISTORY, "await redis.xrange(historyKey(room), `(${after}`, '+')", "(await redis.xread('STREAMS', historyKey(room), after))?.[0]?.[1] ?? []");
     const alt = await checkOn(step, alternative);
     assert.equal(alt.ok, true, alt.reason);
   });

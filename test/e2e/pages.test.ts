@@ -17,7 +17,7 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     assert.match(text[1]!, /0 of 4 steps done/);
     assert.match(text[2]!, /0 of 4 steps done/);
     assert.match(text[3]!, /0 of 4 steps done/);
-    assert.match(text[4]!, /0 of 5 steps done/);
+    assert.match(text[4]!, /0 of 6 steps done/);
     await items.first().getByRole('link').click();
     await page.waitForURL(`**${LESSON}`);
     await context.close();

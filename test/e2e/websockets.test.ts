@@ -1,7 +1,8 @@
 // The WebSockets lesson in real Chromium against the server `npm start` runs: every step's
 // check fails on its starting files with its reason and passes on its solution; then, with
 // the finished chat running, participants on the two instances talk across the broker, a
-// room apart hears nothing, and the monitoring chart moves on its own.
+// room apart hears nothing, a pane whose server went away catches up once it is back, and the
+// monitoring chart moves on its own.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -64,6 +65,7 @@ describe('the WebSockets lesson, as a reader uses it', { timeout: 20 * 60_000 },
     heartbeats: /never received a ping/,
     'fan-out': /never heard it/,
     'reject-bad-messages': /10 KB frame .* is still connected/,
+    'resume-after-reconnect': /received "before 1 \w+" with no id: give every message the id XADD returns/,
   };
 
   Object.entries(failures).forEach(([step, reason], i) => {
@@ -82,13 +84,13 @@ describe('the WebSockets lesson, as a reader uses it', { timeout: 20 * 60_000 },
     // Progress lives in the reader's browser storage: a second tab of the same browser sees it.
     const map = await context.newPage();
     await map.goto(`${course.origin}/`);
-    await waitFor('progress on the map', async () => /Done: all 5 steps passed/.test(await map.locator('li.lesson', { hasText: 'WebSockets' }).innerText()));
+    await waitFor('progress on the map', async () => /Done: all 6 steps passed/.test(await map.locator('li.lesson', { hasText: 'WebSockets' }).innerText()));
     await map.close();
   });
 
   test('with the finished chat running, the preview shows chat-a and chat-b side by side; participants on both talk across the broker, another room hears nothing', async () => {
     // The last step's solution is the finished chat.
-    await page.locator('.hp-step-select select').selectOption({ index: 4 });
+    await page.locator('.hp-step-select select').selectOption({ index: Object.keys(failures).length - 1 });
     await applySolution();
     await button('Run').click();
     await waitForRunning(page);
@@ -128,6 +130,40 @@ describe('the WebSockets lesson, as a reader uses it', { timeout: 20 * 60_000 },
       return /"subscribe" "chat:room:hotpot"/i.test(lines) && /"publish" "chat:room:hotpot" ".*dipping sauce/i.test(lines);
     }, 15_000);
     await workbench().getByRole('tab', { name: 'Preview', exact: true }).click();
+  });
+
+  test('when chat-b goes away, B\'s pane reconnects and shows what A said meanwhile, once each and in order', async () => {
+    const left = page.frameLocator('iframe[title="Sandbox preview: chat-a"]');
+    const right = page.frameLocator('iframe[title="Sandbox preview: chat-b"]');
+    const sayIn = async (chat: typeof left, text: string) => {
+      await chat.getByRole('textbox', { name: 'Message' }).fill(text);
+      await chat.getByRole('button', { name: 'Send' }).click();
+    };
+    const shown = (chat: typeof left, text: string) => chat.locator('#log li[data-type="message"]', { hasText: text });
+    // B has seen a message, so it has an id to come back with.
+    await sayIn(left, 'Bring spinach?');
+    await shown(right, 'Bring spinach?').waitFor({ timeout: 10_000 });
+
+    await workbench().getByRole('tab', { name: /^chat-b\b/ }).click();
+    await button('Kill chat-b').click();
+    await right.locator('#status[data-state="closed"], #status[data-state="connecting"]').first().waitFor({ timeout: 15_000 });
+    await workbench().getByRole('tab', { name: 'Preview', exact: true }).click();
+    const meanwhile = ['And the dipping sauce', 'And a bottle of wine'];
+    for (const text of meanwhile) {
+      await sayIn(left, text);
+      await shown(left, text).waitFor({ timeout: 10_000 });
+    }
+
+    await workbench().getByRole('tab', { name: /^chat-b\b/ }).click();
+    await button('Restart chat-b').click();
+    await workbench().getByRole('tab', { name: 'Preview', exact: true }).click();
+    await right.locator('#log li', { hasText: /back on instance b: asked for the messages after \d+-\d+/ }).waitFor({ timeout: 60_000 });
+    for (const text of meanwhile) await shown(right, text).waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(1000); // time for a second copy to arrive, if one were coming
+    const log = await right.locator('#log li[data-type="message"]').allInnerTexts();
+    for (const text of ['Bring spinach?', ...meanwhile])
+      assert.equal(log.filter((l) => l.includes(text)).length, 1, `B's pane shows "${text}" once:\n${log.join('\n')}`);
+    assert.ok(log.findIndex((l) => l.includes(meanwhile[0]!)) < log.findIndex((l) => l.includes(meanwhile[1]!)), `in the order A said them:\n${log.join('\n')}`);
   });
 
   test('the monitoring chart updates without a reload', async () => {

@@ -24,6 +24,8 @@ export interface Event {
   name?: string;
   text?: string;
   instance?: string;
+  /** A chat message's place in the room's history (step 6). */
+  id?: string;
 }
 
 export interface Closed {
@@ -115,10 +117,15 @@ export class Participant {
 
 const open = new Set<Participant>();
 
-/** Connects a participant to a room on one instance, as the room page does. */
-export async function join(instance: Instance, room: string, name: string, options: WebSocket.ClientOptions = {}): Promise<Participant> {
-  const url = `ws://127.0.0.1:${INSTANCES[instance]}/ws/chat/${room}?name=${encodeURIComponent(name)}`;
-  const socket = new WebSocket(url, { handshakeTimeout: 3000, ...options });
+/**
+ * Connects a participant to a room on one instance, as the room page does; with `after`, as
+ * the page does when it reconnects: asking for the messages after the last id it showed.
+ */
+export async function join(instance: Instance, room: string, name: string, options: WebSocket.ClientOptions & { after?: string } = {}): Promise<Participant> {
+  const { after, ...wsOptions } = options;
+  const query = new URLSearchParams({ name, ...(after ? { after } : {}) });
+  const url = `ws://127.0.0.1:${INSTANCES[instance]}/ws/chat/${room}?${query}`;
+  const socket = new WebSocket(url, { handshakeTimeout: 3000, ...wsOptions });
   // Listening from the start: the welcome can arrive in the same packet as the handshake.
   const participant = new Participant(socket, name, room, instance);
   open.add(participant);

@@ -1,10 +1,18 @@
-// The browser side of a room: one WebSocket, reconnected with backoff when it drops.
+// The browser side of a room: one WebSocket, reconnected with backoff when it drops, asking
+// on the way back for the messages said while it was away (once the server keeps them: step 6).
 
 /** ws:// on an http page, wss:// on https, to a path relative to this page. */
 export function socketUrl(path) {
   const url = new URL(path, location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;
+}
+
+/** Whether stream id a ("ms-seq") comes after b. */
+function newer(a, b) {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  return aMs > bMs || (aMs === bMs && aSeq > bSeq);
 }
 
 const CLOSE_MEANING = {
@@ -37,6 +45,10 @@ export function startChat(doc) {
   let socket = null;
   let attempt = 0;
   let retryTimer = 0;
+  // The id of the newest message this page has shown (a page is one room). Ids are the room
+  // stream's, "ms-seq": compared as numbers, since messages sent through two instances at
+  // once can arrive out of order.
+  let lastId = null;
 
   function line(kind, parts) {
     const li = doc.createElement('li');
@@ -63,7 +75,10 @@ export function startChat(doc) {
 
   function connect() {
     setStatus('connecting', attempt ? `reconnecting (attempt ${attempt})…` : 'connecting…');
-    socket = new WebSocket(socketUrl(`ws/chat/${encodeURIComponent(room)}?${new URLSearchParams({ name })}`));
+    // Like SSE's Last-Event-ID: the server replays what came after it, then the live messages.
+    const after = lastId;
+    const query = new URLSearchParams(after ? { name, after } : { name });
+    socket = new WebSocket(socketUrl(`ws/chat/${encodeURIComponent(room)}?${query}`));
     socket.addEventListener('message', (e) => {
       let event;
       try {
@@ -74,10 +89,15 @@ export function startChat(doc) {
       if (event.type === 'welcome') {
         attempt = 0;
         setStatus('open', `connected to instance ${event.instance} as ${event.name}`);
+        if (after) line('system', [[null, `back on instance ${event.instance}: asked for the messages after ${after}`]]);
       } else if (event.type === 'message') {
         const li = line('message', [['who', event.name], [null, event.text], ['via', `via ${event.instance}`]]);
         li.dataset.name = event.name;
         if (event.name === name) li.classList.add('mine');
+        if (typeof event.id === 'string' && /^\d+-\d+$/.test(event.id)) {
+          li.dataset.id = event.id;
+          if (!lastId || newer(event.id, lastId)) lastId = event.id;
+        }
       } else if (event.type === 'join' || event.type === 'leave') {
         const li = line(event.type, [[null, `${event.name} ${event.type === 'join' ? 'joined' : 'left'} the room`], ['via', `via ${event.instance}`]]);
         li.dataset.name = event.name;

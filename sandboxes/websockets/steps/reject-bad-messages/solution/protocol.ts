@@ -10,7 +10,8 @@ export interface ClientMessage {
 
 /** Everything the server sends to a room's members. */
 export type RoomEvent =
-  | { type: 'message'; room: string; name: string; text: string; at: number; instance: string }
+  // id: the message's place in the room's history (a stream id, "ms-seq"), from step 6 on.
+  | { type: 'message'; room: string; name: string; text: string; at: number; instance: string; id?: string }
   | { type: 'join'; room: string; name: string; at: number; instance: string }
   | { type: 'leave'; room: string; name: string; at: number; instance: string };
 
