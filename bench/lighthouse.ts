@@ -1,9 +1,12 @@
-// `npm run bench:lighthouse [--runs N]`: Lighthouse (mobile: its default emulation and
+// `npm run bench:lighthouse [--runs N] [--page PATH]… [--save DIR]`: Lighthouse (mobile: its default emulation and
 // simulated throttling) on the course map and every live lesson, as `npm start` serves them.
 // Per page the median of N runs of each category score, LCP, CLS and TBT, beside the HTML's
 // gzipped bytes, each score as a ratio to its goal; for a category under its goal, the audits
 // that kept it there. Not a test: the performance score moves with the machine's load.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import lighthouse, { type Flags, type Result } from 'lighthouse';
 import { chromium } from 'playwright-core';
@@ -18,7 +21,15 @@ const GOALS = { performance: 98, accessibility: 100, 'best-practices': 100, seo:
 type Category = keyof typeof GOALS;
 const CATEGORIES = Object.keys(GOALS) as Category[];
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
+// --save DIR: each run's full report (JSON) goes there too, to read with Lighthouse's viewer.
+// --page PATH (repeatable): only these pages, e.g. --page /lessons/websockets/.
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, save: { type: 'string' }, page: { type: 'string', multiple: true } } });
+for (const p of values.page ?? []) {
+  if (!PAGES.includes(p)) {
+    console.error(`invalid --page: ${p} (one of ${PAGES.join(', ')})`);
+    process.exit(2);
+  }
+}
 const RUNS = positiveInt('runs', values.runs);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -63,16 +74,24 @@ try {
   if (!cookie) throw new Error(`the token link set no cookie (status ${first.status})`);
   const flags: Flags = { port, output: 'json', logLevel: 'error', onlyCategories: CATEGORIES, extraHeaders: { cookie } };
 
-  console.log(`Lighthouse, mobile, median of ${RUNS} run(s) per page; each score's ratio to its goal in brackets`);
-  for (const path of PAGES) {
+  console.log(`Lighthouse, mobile, median of ${RUNS} run(s) per page; each score's ratio to its goal in brackets; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
+  let described = false;
+  for (const path of values.page ?? PAGES) {
     const runs: Result[] = [];
     for (let i = 0; i < RUNS; i++) {
       const result = await lighthouse(`${course.origin}${path}`, flags);
       if (!result) throw new Error(`${path}: Lighthouse returned no result`);
       if (result.lhr.runtimeError) throw new Error(`${path}: ${result.lhr.runtimeError.code}: ${result.lhr.runtimeError.message}`);
       runs.push(result.lhr);
+      if (values.save) {
+        await mkdir(values.save, { recursive: true });
+        await writeFile(join(values.save, `${path.replace(/\W+/g, '-').replace(/^-|-$/g, '') || 'index'}-${i + 1}.json`), result.report as string);
+      }
     }
-    if (path === PAGES[0]) console.log(`(Lighthouse ${runs[0]!.lighthouseVersion}, ${runs[0]!.environment.hostUserAgent})`);
+    // Lighthouse's own measure of this machine's CPU speed: the simulated mobile CPU is a
+    // multiple of it, so on a busy machine TBT and the performance score suffer.
+    if (!described) console.log(`(Lighthouse ${runs[0]!.lighthouseVersion}, ${runs[0]!.environment.hostUserAgent}; CPU benchmark index ${median(runs.map((r) => r.environment.benchmarkIndex)).toFixed(0)})`);
+    described = true;
     const gz = await gzippedBytes(course.origin, path, cookie);
     const metric = (id: string) => median(runs.map((r) => r.audits[id]?.numericValue ?? NaN));
     const scores = CATEGORIES.map((c) => [c, Math.round(median(runs.map((r) => (r.categories[c]?.score ?? 0) * 100)))] as const);
