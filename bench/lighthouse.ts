@@ -88,19 +88,21 @@ try {
         await writeFile(join(values.save, `${path.replace(/\W+/g, '-').replace(/^-|-$/g, '') || 'index'}-${i + 1}.json`), result.report as string);
       }
     }
-    // Lighthouse's own measure of this machine's CPU speed: the simulated mobile CPU is a
-    // multiple of it, so on a busy machine TBT and the performance score suffer.
-    if (!described) console.log(`(Lighthouse ${runs[0]!.lighthouseVersion}, ${runs[0]!.environment.hostUserAgent}; CPU benchmark index ${median(runs.map((r) => r.environment.benchmarkIndex)).toFixed(0)})`);
+    if (!described) console.log(`(Lighthouse ${runs[0]!.lighthouseVersion}, ${runs[0]!.environment.hostUserAgent})`);
     described = true;
     const gz = await gzippedBytes(course.origin, path, cookie);
     const metric = (id: string) => median(runs.map((r) => r.audits[id]?.numericValue ?? NaN));
     const scores = CATEGORIES.map((c) => [c, Math.round(median(runs.map((r) => (r.categories[c]?.score ?? 0) * 100)))] as const);
     console.log(`\n${path}  HTML ${(gz / 1024).toFixed(1)} KB gzip`);
     console.log(`  ${scores.map(([c, s]) => `${c} ${s} (${(s / GOALS[c]).toFixed(2)})`).join('  ')}`);
-    console.log(`  LCP ${(metric('largest-contentful-paint') / 1000).toFixed(2)} s  CLS ${metric('cumulative-layout-shift').toFixed(3)}  TBT ${metric('total-blocking-time').toFixed(0)} ms`);
+    // Lighthouse's own measure of the CPU during the runs: the simulated phone is a multiple of
+    // it, so when the machine is busy (a low index) TBT and the performance score suffer.
+    const cpu = median(runs.map((r) => r.environment.benchmarkIndex));
+    console.log(`  LCP ${(metric('largest-contentful-paint') / 1000).toFixed(2)} s  CLS ${metric('cumulative-layout-shift').toFixed(3)}  TBT ${metric('total-blocking-time').toFixed(0)} ms  (CPU benchmark index ${cpu.toFixed(0)})`);
     for (const [c, s] of scores) {
       if (s >= GOALS[c]) continue;
-      // Every audit that fell short in any run, with how many runs it fell short in.
+      // Every audit that fell short in any run, how many runs it fell short in, and its value
+      // in the last of them.
       const seen = new Map<string, { title: string; n: number }>();
       for (const r of runs) for (const [id, title] of failing(r, c)) seen.set(id, { title, n: (seen.get(id)?.n ?? 0) + 1 });
       console.log(`  ${c} under its goal of ${GOALS[c]}:`);
