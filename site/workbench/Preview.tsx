@@ -23,9 +23,16 @@ function Pane({ url, label, placeholder }: { url: string; label?: string; placeh
         >
           {label ? '⟳' : 'Reload'}
         </button>
-        <a class="hp-small" href={url || undefined} target="_blank" rel="noopener" aria-disabled={!url} aria-label={label ? `Open ${label} in a new tab` : undefined} title="Open in new tab">
-          {label ? '↗' : 'Open in new tab'}
-        </a>
+        {/* A link only once there is a page to open; before that, a disabled control like Reload. */}
+        {url ? (
+          <a class="hp-small" href={url} target="_blank" rel="noopener" aria-label={label ? `Open ${label} in a new tab` : undefined} title="Open in new tab">
+            {label ? '↗' : 'Open in new tab'}
+          </a>
+        ) : (
+          <button class="hp-small" disabled aria-label={label ? `Open ${label} in a new tab` : undefined} title="Open in new tab">
+            {label ? '↗' : 'Open in new tab'}
+          </button>
+        )}
       </div>
       {url ? (
         <iframe

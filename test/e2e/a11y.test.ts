@@ -66,9 +66,18 @@ describe('accessibility and the keyboard', { timeout: 10 * 60_000 }, () => {
       await page.locator('.hp-controls:not([disabled])').waitFor();
       assert.deepEqual(await seriousViolations(), [], 'idle');
       assert.equal(await page.locator('main').count(), 1);
+      // Before a run there is no page to open: a disabled control, not a link that leads nowhere.
+      assert.equal(await page.locator('a:not([href])').count(), 0, 'every link has an address');
+      const open = page.locator('.hp-preview-bar').getByTitle('Open in new tab');
+      assert.ok((await open.count()) > 0);
+      for (const control of await open.all()) assert.ok(await control.evaluate((e) => e instanceof HTMLButtonElement && e.disabled));
       await workbench().getByRole('button', { name: 'Run', exact: true }).click();
       await waitForRunning(page);
       await page.locator('.hp-editor-host .monaco-editor').waitFor({ timeout: 60_000 });
+      // Running: a link to the page the preview shows.
+      const frame = page.locator('iframe.hp-preview-frame').first();
+      await frame.waitFor({ state: 'attached', timeout: 60_000 });
+      assert.equal(await open.first().getAttribute('href'), await frame.getAttribute('src'));
       assert.deepEqual(await seriousViolations(), [], 'running');
       await workbench().getByRole('button', { name: 'Stop', exact: true }).click();
       await page.locator('.hp-workbench[data-run-state="stopped"]').waitFor({ timeout: 30_000 });
