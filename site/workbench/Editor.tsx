@@ -1,6 +1,6 @@
 // The code editor. Until the reader engages the workbench it is a plain, readable <pre>;
 // then Monaco loads (on demand) and takes over with one model per sandbox file.
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
 
 type Monaco = typeof import('./monaco.ts');
@@ -9,25 +9,35 @@ export function Editor({ model }: { model: WorkbenchModel }) {
   const host = useRef<HTMLDivElement>(null);
   const engaged = model.engaged.value;
   const path = model.activeFile.value;
+  // Monaco is megabytes of script to compile: while a first Run starts its processes it would
+  // take the CPU they need, so it waits for them, unless the reader reaches for the editor.
+  const [wanted, setWanted] = useState(false);
+  const [load, setLoad] = useState(false);
+  const [mounted, setMounted] = useState(false);
+  const starting = model.runState.value === 'starting';
+  useEffect(() => {
+    if (engaged && (wanted || !starting)) setLoad(true);
+  }, [engaged, wanted, starting]);
 
   useEffect(() => {
-    if (!engaged || !host.current) return;
+    if (!load || !host.current) return;
     let disposed = false;
     let cleanup = () => {};
     void import('./monaco.ts').then((m: Monaco) => {
       if (disposed || !host.current) return;
       cleanup = mountMonaco(m, host.current, model);
+      setMounted(true);
     });
     return () => {
       disposed = true;
       cleanup();
     };
-  }, [engaged]);
+  }, [load]);
 
   return (
-    <div class="hp-editor" data-engaged={engaged ? 'true' : 'false'}>
+    <div class="hp-editor" data-engaged={engaged ? 'true' : 'false'} onPointerDown={() => setWanted(true)} onFocusIn={() => setWanted(true)}>
       <div class="hp-editor-host" ref={host} />
-      {!engaged && (
+      {!mounted && (
         <pre class="hp-editor-static" tabIndex={0} aria-label={`${path} (click to edit)`}>
           {model.files.value[path]}
         </pre>
