@@ -60,7 +60,10 @@ export class Client implements Watcher {
   out = '';
   /** When the output buffer went over the soft limit (0: it is under). */
   obufSoftSince = 0;
-  /** Bytes sent but not yet flushed by the socket (for CLIENT LIST omem). */
+  /** Reading is paused because the client used its turn (COMMANDS_PER_TURN). */
+  inputPaused = false;
+  /** The rest of its buffered commands runs on a later turn (setImmediate). */
+  turnScheduled = false;
   isLua: boolean;
 
   constructor(id: number, sock: Socket | null, authenticated: boolean, opts: { isLua?: boolean; maxBulkLen?: number; fd?: number } = {}) {
