@@ -56,8 +56,14 @@ export class Client implements Watcher {
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCmd = 'NULL';
-  /** Pending output as a byte string. */
+  /** Pending output as a byte string; it goes out after `outQueue`. */
   out = '';
+  /**
+   * Pending output already made into Buffers, some of them shared with other clients (a
+   * published message is encoded once for all its subscribers, not copied for each).
+   */
+  outQueue: Buffer[] = [];
+  outQueueBytes = 0;
   /** When the output buffer went over the soft limit (0: it is under). */
   obufSoftSince = 0;
   /** Reading is paused because the client used its turn (COMMANDS_PER_TURN). */

@@ -226,6 +226,10 @@ export class Server {
     this.unsubscribeAll(c, false);
     this.monitors.delete(c);
     this.dirty.delete(c);
+    // Output it will never read: let go of it now, not when the socket object is collected.
+    c.out = '';
+    c.outQueue = [];
+    c.outQueueBytes = 0;
   }
 
   /**
@@ -348,6 +352,23 @@ export class Server {
     this.markDirty(c);
   }
 
+  /**
+   * Queue a Buffer that other clients may share (a published message): 20 subscribers that stop
+   * reading hold one copy of each message between them, not 20. Earlier string output goes first.
+   */
+  addShared(c: Client, buf: Buffer): void {
+    if (c.isLua || c.closed) return;
+    if (c.out.length > 0) {
+      const own = toBuffer(c.out);
+      c.out = '';
+      c.outQueue.push(own);
+      c.outQueueBytes += own.length;
+    }
+    c.outQueue.push(buf);
+    c.outQueueBytes += buf.length;
+    this.markDirty(c);
+  }
+
   private markDirty(c: Client): void {
     this.dirty.add(c);
     if (!this.flushScheduled) {
@@ -363,11 +384,26 @@ export class Server {
   flush(c: Client): void {
     // Output made while a reply streams (MONITOR lines...) waits until the stream ends.
     if (c.streaming) return;
-    if (c.out.length > 0 && c.sock && !c.closed) {
-      const buf = toBuffer(c.out);
+    if ((c.out.length > 0 || c.outQueue.length > 0) && c.sock && !c.closed) {
+      const sock = c.sock;
+      const queued = c.outQueue;
+      if (queued.length > 0) {
+        c.outQueue = [];
+        c.outQueueBytes = 0;
+      }
+      const tail = c.out.length > 0 ? toBuffer(c.out) : null;
       c.out = '';
-      this.stats.netOutputBytes += buf.length;
-      c.sock.write(buf);
+      // Corked: the pieces leave in one writev, or wait in the socket without being copied.
+      sock.cork();
+      for (const b of queued) {
+        this.stats.netOutputBytes += b.length;
+        sock.write(b);
+      }
+      if (tail) {
+        this.stats.netOutputBytes += tail.length;
+        sock.write(tail);
+      }
+      sock.uncork();
       if (this.outputBufferOverLimit(c)) return;
     }
     this.dirty.delete(c);
@@ -385,7 +421,7 @@ export class Server {
 
   /** Bytes waiting to go out to a client: not yet written, and written but not yet taken by the socket. */
   outputBufferBytes(c: Client): number {
-    return c.out.length + (c.sock?.writableLength ?? 0);
+    return c.out.length + c.outQueueBytes + (c.sock?.writableLength ?? 0);
   }
 
   private obufLimits: OutputBufferLimits | null = null;
@@ -781,17 +817,17 @@ export class Server {
     let receivers = 0;
     const subs = this.channels.get(channel);
     if (subs) {
-      const msg = encode(['message', channel, message]);
+      const msg = toBuffer(encode(['message', channel, message]));
       for (const c of subs) {
-        this.addRaw(c, msg);
+        this.addShared(c, msg);
         receivers++;
       }
     }
     for (const [pattern, clients] of this.patterns) {
       if (!globMatch(pattern, channel)) continue;
-      const msg = encode(['pmessage', pattern, channel, message]);
+      const msg = toBuffer(encode(['pmessage', pattern, channel, message]));
       for (const c of clients) {
-        this.addRaw(c, msg);
+        this.addShared(c, msg);
         receivers++;
       }
     }
