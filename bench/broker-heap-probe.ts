@@ -2,7 +2,7 @@
 // heap question over IPC: run with --expose-gc, { type: 'heap' } → full GC, then
 // process.memoryUsage(). Buffers (output waiting for a client) are off the V8 heap, so
 // external/arrayBuffers are reported with it.
-declare const gc: (() => void) | undefined;
+const gc = (globalThis as { gc?: () => void }).gc;
 process.on('message', (m: unknown) => {
   if ((m as { type?: string } | null)?.type !== 'heap') return;
   gc?.();
@@ -13,3 +13,5 @@ process.on('message', (m: unknown) => {
 process.channel?.unref();
 // HOTPOT_BROKER_CLI: another copy of the broker (the bench's --baseline-broker), else this one.
 await import(process.env.HOTPOT_BROKER_CLI ?? '../broker/cli.ts');
+
+export {};
