@@ -709,6 +709,13 @@ export class Server {
   private block(c: Client, spec: CommandSpec, argv: string[], b: Block): void {
     const state = { block: b, spec, argv, db: c.db, timer: null as ReturnType<typeof setTimeout> | null };
     c.blocked = state;
+    // Read a blocked client again if it used its turn just before (its input waits in the
+    // parser, as in Redis's query buffer), or its leaving would go unnoticed and a push would
+    // wake a client that is gone.
+    if (c.inputPaused && c.sock) {
+      c.inputPaused = false;
+      c.sock.resume();
+    }
     this.stats.totalBlocking++;
     const db = this.ks.dbs[c.db]!;
     for (const key of new Set(b.keys)) {
