@@ -9,12 +9,22 @@
 // The load (subscribers dropped: PUBSUB NUMSUB at the end of it):
 //   * --idle connections that never send anything, and as many that sent half a command;
 //   * --pipelines clients, each writing --pipeline commands (SET) in one go, again and again;
-//   * --subscribers subscribers that stop reading while a publisher sends 1 KiB messages
-//     (client-output-buffer-limit pubsub drops them past 32 MB, on both servers).
+//   * --subscribers subscribers that stop reading while a publisher sends --messages 1 KiB
+//     messages (client-output-buffer-limit pubsub drops them past 32 MB, on both servers). The
+//     same amount goes to both servers, and the load lasts until the server has answered every
+//     PUBLISH (at least --seconds), so a slower server is not spared the bytes: the bench prints
+//     how many bytes each server published to each subscriber (PUBLISH replies × frame size).
+// For the broker it also asks the process (through bench/broker-heap-probe.ts, over IPC, after a
+// full GC) for its V8 heap and its off-heap Buffers, before and after the load: RSS may stay
+// high after a load (V8 and malloc keep pages), retained objects should not.
+// --only broker|redis-server runs one; --cpu-prof DIR writes the broker's CPU profile there;
+// --baseline-broker PATH/broker/cli.ts also runs that copy of the broker (e.g. an older commit's,
+// `git archive main broker | tar -x -C .baseline`), in the same run, for before/after figures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/broker/harness.ts';
 import { positiveInt } from './args.ts';
@@ -26,11 +36,15 @@ const { values } = parseArgs({
     pipeline: { type: 'string', default: '100000' },
     subscribers: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '10' },
+    messages: { type: 'string', default: '65536' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'baseline-broker': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10]');
+  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10] [--messages 65536] [--only broker|redis-server] [--cpu-prof DIR] [--baseline-broker PATH/broker/cli.ts]');
   process.exit(0);
 }
 const IDLE = positiveInt('idle', values.idle);
@@ -38,9 +52,20 @@ const PIPELINES = positiveInt('pipelines', values.pipelines);
 const PIPELINE = positiveInt('pipeline', values.pipeline);
 const SUBSCRIBERS = positiveInt('subscribers', values.subscribers);
 const SECONDS = positiveInt('seconds', values.seconds);
+const MESSAGES = positiveInt('messages', values.messages);
+type Kind = 'redis-server' | 'broker' | 'broker (baseline)';
+const KINDS = (['redis-server', 'broker'] as Kind[]).filter((k) => values.only === undefined || values.only === k);
+const BASELINE = values['baseline-broker'] ? resolve(values['baseline-broker']) : undefined;
+if (BASELINE) KINDS.splice(KINDS.indexOf('broker'), 0, 'broker (baseline)');
+if (KINDS.length === 0) {
+  console.error(`invalid --only: ${values.only} (broker or redis-server)`);
+  process.exit(2);
+}
+/** A load lasts until every PUBLISH is answered, but not past this. */
+const LOAD_CAP_MS = Math.max(SECONDS * 1000, 180_000);
 
 const REDIS_SERVER = '/usr/bin/redis-server';
-const BROKER_CLI = fileURLToPath(new URL('../broker/cli.ts', import.meta.url));
+const BROKER_PROBE = fileURLToPath(new URL('./broker-heap-probe.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ServerProc {
@@ -48,6 +73,8 @@ interface ServerProc {
   port: number;
   proc: ChildProcess;
   stop(): Promise<void>;
+  /** The broker's heap after a full GC (null for redis-server). */
+  heap(): Promise<NodeJS.MemoryUsage | null>;
 }
 
 async function ping(port: number): Promise<boolean> {
@@ -77,18 +104,46 @@ function stopper(proc: ChildProcess): () => Promise<void> {
     });
 }
 
-async function start(kind: 'redis-server' | 'broker'): Promise<ServerProc> {
+async function start(kind: Kind): Promise<ServerProc> {
   const port = await freePort();
   const proc =
     kind === 'redis-server'
       ? spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'], { stdio: 'ignore' })
-      : spawn(process.execPath, ['--no-addons', '--disable-warning=ExperimentalWarning', BROKER_CLI, '--port', String(port)], { stdio: 'ignore' });
+      : spawn(
+          process.execPath,
+          [
+            '--no-addons',
+            '--expose-gc',
+            '--disable-warning=ExperimentalWarning',
+            ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+            BROKER_PROBE,
+            '--port',
+            String(port),
+          ],
+          {
+            stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+            env: kind === 'broker (baseline)' && BASELINE ? { ...process.env, HOTPOT_BROKER_CLI: pathToFileURL(BASELINE).href } : process.env,
+          },
+        );
   const end = Date.now() + 30_000;
   while (!(await ping(port))) {
     if (proc.exitCode !== null || Date.now() > end) throw new Error(`could not start ${kind}`);
     await sleep(50);
   }
-  return { kind, port, proc, stop: stopper(proc) };
+  const heap = () =>
+    new Promise<NodeJS.MemoryUsage | null>((resolve) => {
+      if (kind === 'redis-server' || !proc.connected) return resolve(null);
+      const t = setTimeout(() => (proc.off('message', on), resolve(null)), 30_000);
+      const on = (m: { type?: string } & NodeJS.MemoryUsage) => {
+        if (m?.type !== 'heap') return;
+        clearTimeout(t);
+        proc.off('message', on);
+        resolve(m);
+      };
+      proc.on('message', on);
+      proc.send({ type: 'heap' });
+    });
+  return { kind, port, proc, stop: stopper(proc), heap };
 }
 
 function rss(pid: number): number {
@@ -153,7 +208,19 @@ async function quiet(srv: ServerProc, ms: number): Promise<Phase> {
   return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: rss(srv.proc.pid!) };
 }
 
-async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> {
+interface Load extends Phase {
+  dropped: number;
+  /** PUBLISH commands answered. */
+  answered: number;
+  /** Bytes the server queued for each subscriber (mean). */
+  perSubscriber: number;
+  /** The same, in the first --seconds. */
+  perSubscriberInTime: number;
+  setsPerSecond: number;
+  loadSeconds: number;
+}
+
+async function underLoad(srv: ServerProc): Promise<Load> {
   const socks: net.Socket[] = [];
   const connect = () =>
     new Promise<net.Socket>((resolve) => {
@@ -172,35 +239,60 @@ async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> 
     s.once('data', () => s.pause());
   }
   let running = true;
-  // A publisher: 1 KiB messages, 200 per round.
+  // A publisher: MESSAGES messages of 1 KiB, 200 per round; it counts the receivers each PUBLISH
+  // reply reports, so published bytes = receivers × frame size, whatever the server's speed.
+  const msg = 'x'.repeat(1024);
+  const command = `*3\r\n$7\r\nPUBLISH\r\n$8\r\nfirehose\r\n$${msg.length}\r\n${msg}\r\n`;
+  const frame = `*3\r\n$7\r\nmessage\r\n$8\r\nfirehose\r\n$${msg.length}\r\n${msg}\r\n`.length;
+  let receivers = 0;
+  let answered = 0;
+  /** Receivers counted when --seconds had passed (what the old, time-boxed bench published). */
+  let receiversInTime = -1;
   const publisher = (async () => {
     const s = await connect();
-    const msg = 'x'.repeat(1024);
-    const round = `*3\r\n$7\r\nPUBLISH\r\n$8\r\nfirehose\r\n$${msg.length}\r\n${msg}\r\n`.repeat(200);
-    s.on('data', () => {});
-    while (running) {
-      s.write(round);
+    let pending = '';
+    let allAnswered!: () => void;
+    const done = new Promise<void>((r) => (allAnswered = r));
+    s.on('data', (d: Buffer) => {
+      pending += d.toString('latin1');
+      let i: number;
+      while ((i = pending.indexOf('\r\n')) >= 0) {
+        receivers += Number(pending.slice(1, i));
+        answered++;
+        pending = pending.slice(i + 2);
+      }
+      if (answered >= MESSAGES) allAnswered();
+    });
+    s.once('close', () => allAnswered());
+    for (let sent = 0; sent < MESSAGES; sent += 200) {
+      s.write(command.repeat(Math.min(200, MESSAGES - sent)));
       await sleep(10);
     }
+    await done;
   })();
   // Pipelines: PIPELINE commands in one write, waiting for all the replies, again.
   const one = `*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n`;
   const batch = Buffer.from(one.repeat(PIPELINE));
   const replyBytes = '+OK\r\n'.length * PIPELINE;
+  // Pipelined SETs answered while the load lasts (a server must not buy PING latency by starving them).
+  let setsAnswered = 0;
   const pipelines = Array.from({ length: PIPELINES }, async () => {
     const s = await connect();
+    let onClose = () => {};
+    s.once('close', () => onClose());
     while (running) {
       let got = 0;
       await new Promise<void>((resolve) => {
         const onData = (d: Buffer) => {
           got += d.length;
+          if (running) setsAnswered += d.length / '+OK\r\n'.length;
           if (got >= replyBytes) {
             s.off('data', onData);
             resolve();
           }
         };
         s.on('data', onData);
-        s.once('close', () => resolve());
+        onClose = resolve;
         s.write(batch);
       });
       if (s.destroyed) return;
@@ -208,14 +300,18 @@ async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> 
   });
   const p = pinger(srv.port);
   let peak = 0;
-  const end = Date.now() + SECONDS * 1000;
-  while (Date.now() < end) {
+  const t0 = Date.now();
+  let published = false;
+  void publisher.then(() => (published = true));
+  while ((Date.now() - t0 < SECONDS * 1000 || !published) && Date.now() - t0 < LOAD_CAP_MS) {
     peak = Math.max(peak, rss(srv.proc.pid!));
+    if (receiversInTime < 0 && Date.now() - t0 >= SECONDS * 1000) receiversInTime = receivers;
     await sleep(200);
   }
+  if (receiversInTime < 0) receiversInTime = receivers;
+  const loadSeconds = (Date.now() - t0) / 1000;
   const t = await p.stop();
   running = false;
-  await publisher;
   await Promise.race([Promise.all(pipelines), sleep(30_000)]);
   // The server's own count of the subscribers it still holds.
   const numsub = await new Promise<number>((resolve) => {
@@ -230,39 +326,60 @@ async function underLoad(srv: ServerProc): Promise<Phase & { dropped: number }> 
   });
   const dropped = numsub < 0 ? NaN : SUBSCRIBERS - numsub;
   for (const s of socks) s.destroy();
-  return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: peak, dropped };
+  return {
+    p50: pct(t, 50),
+    p99: pct(t, 99),
+    pings: t.length,
+    rss: peak,
+    dropped,
+    answered,
+    perSubscriber: (receivers * frame) / SUBSCRIBERS,
+    perSubscriberInTime: (receiversInTime * frame) / SUBSCRIBERS,
+    setsPerSecond: setsAnswered / loadSeconds,
+    loadSeconds,
+  };
 }
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
-const rows: { kind: string; before: Phase; during: Phase & { dropped: number }; after: Phase }[] = [];
-for (const kind of ['redis-server', 'broker'] as const) {
+const heapLine = (h: NodeJS.MemoryUsage | null) =>
+  h ? `heap used ${mb(h.heapUsed)} (of ${mb(h.heapTotal)}), off-heap Buffers ${mb(h.arrayBuffers)}, RSS ${mb(h.rss)}` : 'n/a';
+
+const rows: { kind: string; before: Phase; during: Load; after: Phase; heapBefore: NodeJS.MemoryUsage | null; heapAfter: NodeJS.MemoryUsage | null }[] = [];
+for (const kind of KINDS) {
   const srv = await start(kind);
   try {
     console.error(`${kind}: before…`);
     const before = await quiet(srv, 3000);
-    console.error(`${kind}: under load for ${SECONDS} s…`);
+    const heapBefore = await srv.heap();
+    console.error(`${kind}: under load for ${SECONDS} s at least, until ${MESSAGES} PUBLISH are answered…`);
     const during = await underLoad(srv);
     await sleep(3000);
     console.error(`${kind}: after…`);
     const after = await quiet(srv, 3000);
-    rows.push({ kind, before, during, after });
+    const heapAfter = await srv.heap();
+    rows.push({ kind, before, during, after, heapBefore, heapAfter });
   } finally {
     await srv.stop();
   }
 }
 
-console.log(`\nLoad: ${IDLE} idle + ${IDLE} half-sent connections, ${PIPELINES} × ${PIPELINE}-command pipelines, ${SUBSCRIBERS} subscribers that stopped reading, for ${SECONDS} s.`);
+console.log(`\nLoad: ${IDLE} idle + ${IDLE} half-sent connections, ${PIPELINES} × ${PIPELINE}-command pipelines, ${SUBSCRIBERS} subscribers that stopped reading while ${MESSAGES} 1 KiB messages were published; at least ${SECONDS} s, until every PUBLISH was answered.`);
 console.log('PING latency of a well-behaved client (one at a time, every 5 ms), and the server process\'s RSS (peak during the load).\n');
-console.log(['server', 'phase', 'PING p50', 'PING p99', 'PINGs', 'RSS', 'slow subscribers dropped'].join(' | '));
-console.log(['---', '---', '---:', '---:', '---:', '---:', '---:'].join(' | '));
+console.log(['server', 'phase', 'PING p50', 'PING p99', 'PINGs', 'RSS', 'load lasted', 'pipelined SETs answered / s', 'PUBLISH answered', 'published to each subscriber in the first --seconds', 'in all', 'slow subscribers dropped'].join(' | '));
+console.log(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'].join(' | '));
 for (const r of rows) {
   for (const [phase, x] of [['before', r.before], ['during', r.during], ['after', r.after]] as const) {
-    console.log([r.kind, phase, ms(x.p50), ms(x.p99), x.pings, mb(x.rss), phase === 'during' ? `${r.during.dropped} / ${SUBSCRIBERS}` : ''].join(' | '));
+    const d = phase === 'during' ? [`${r.during.loadSeconds.toFixed(1)} s`, Math.round(r.during.setsPerSecond), `${r.during.answered} / ${MESSAGES}`, mb(r.during.perSubscriberInTime), mb(r.during.perSubscriber), `${r.during.dropped} / ${SUBSCRIBERS}`] : ['', '', '', '', '', ''];
+    console.log([r.kind, phase, ms(x.p50), ms(x.p99), x.pings, mb(x.rss), ...d].join(' | '));
   }
 }
-const [redis, broker] = rows;
-if (redis && broker) {
-  console.log(`\nRatios broker / redis-server during the load: PING p50 ×${(broker.during.p50 / redis.during.p50).toFixed(1)}, p99 ×${(broker.during.p99 / redis.during.p99).toFixed(1)}; RSS after / before: redis-server ×${(redis.after.rss / redis.before.rss).toFixed(2)}, broker ×${(broker.after.rss / broker.before.rss).toFixed(2)}.`);
+for (const r of rows) {
+  if (r.heapBefore) console.log(`\n${r.kind} after a full GC: before the load ${heapLine(r.heapBefore)}; after ${heapLine(r.heapAfter)}.`);
+}
+const redis = rows.find((r) => r.kind === 'redis-server');
+for (const broker of rows.filter((r) => r.kind !== 'redis-server')) {
+  if (!redis) break;
+  console.log(`\nRatios ${broker.kind} / redis-server during the load: PING p50 ×${(broker.during.p50 / redis.during.p50).toFixed(1)}, p99 ×${(broker.during.p99 / redis.during.p99).toFixed(1)}; RSS after / before: redis-server ×${(redis.after.rss / redis.before.rss).toFixed(2)}, ${broker.kind} ×${(broker.after.rss / broker.before.rss).toFixed(2)}.`);
 }

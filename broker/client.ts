@@ -56,11 +56,20 @@ export class Client implements Watcher {
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCmd = 'NULL';
-  /** Pending output as a byte string. */
+  /** Pending output as a byte string; it goes out after `outQueue`. */
   out = '';
+  /**
+   * Pending output already made into Buffers, some of them shared with other clients (a
+   * published message is encoded once for all its subscribers, not copied for each).
+   */
+  outQueue: Buffer[] = [];
+  outQueueBytes = 0;
   /** When the output buffer went over the soft limit (0: it is under). */
   obufSoftSince = 0;
-  /** Bytes sent but not yet flushed by the socket (for CLIENT LIST omem). */
+  /** Reading is paused because the client used its turn (COMMANDS_PER_TURN). */
+  inputPaused = false;
+  /** The rest of its buffered commands runs on a later turn (setImmediate). */
+  turnScheduled = false;
   isLua: boolean;
 
   constructor(id: number, sock: Socket | null, authenticated: boolean, opts: { isLua?: boolean; maxBulkLen?: number; fd?: number } = {}) {

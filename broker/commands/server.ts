@@ -155,10 +155,14 @@ export function clientInfoLine(c: Client, srv: Server): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const multi = c.multi ? c.multi.queue.length : -1;
+  // Output waiting for the client (omem), part of what it costs the server (tot-mem); a client
+  // with output waiting is also watched for writability (events=rw), as in Redis.
+  const omem = srv.outputBufferBytes(c);
+  const qbuf = c.parser.buffered;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.fd} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c, srv)} ` +
-    `db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${multi} qbuf=${c.parser.buffered} qbuf-free=0 ` +
-    `argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=22298 events=r cmd=${c.lastCmd} user=default ` +
+    `db=${c.db} sub=${c.channels.size} psub=${c.patterns.size} ssub=0 multi=${multi} qbuf=${qbuf} qbuf-free=0 ` +
+    `argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${22298 + qbuf + omem} events=${omem > 0 ? 'rw' : 'r'} cmd=${c.lastCmd} user=default ` +
     `redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`
   );
 }

@@ -138,11 +138,11 @@ export class RespParser {
           return null;
         }
         if (cr + 1 >= this.buf.length) return null; // need the byte after '\r'
-        const n = string2ll(this.buf.toString('latin1', this.pos + 1, cr));
-        if (n === null || n < 0n || n > BigInt(this.maxBulkLen)) throw new ProtocolError('Protocol error: invalid bulk length');
-        if (n > 16384n && this.unauthenticated()) throw new ProtocolError('Protocol error: unauthenticated bulk length');
+        const n = readCount(this.buf, this.pos + 1, cr);
+        if (n === null || n < 0 || n > this.maxBulkLen) throw new ProtocolError('Protocol error: invalid bulk length');
+        if (n > 16384 && this.unauthenticated()) throw new ProtocolError('Protocol error: unauthenticated bulk length');
         this.pos = cr + 2;
-        this.bulkLen = Number(n);
+        this.bulkLen = n;
         this.state = enum_.BULK;
       }
       if (this.state === enum_.BULK) {
@@ -174,11 +174,11 @@ export class RespParser {
       return null;
     }
     if (cr + 1 >= this.buf.length) return null;
-    const n = string2ll(this.buf.toString('latin1', this.pos + 1, cr));
-    if (n === null || n > BigInt(MAX_MULTIBULK)) throw new ProtocolError('Protocol error: invalid multibulk length');
-    if (n > 10n && this.unauthenticated()) throw new ProtocolError('Protocol error: unauthenticated multibulk length');
+    const n = readCount(this.buf, this.pos + 1, cr);
+    if (n === null || n > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
+    if (n > 10 && this.unauthenticated()) throw new ProtocolError('Protocol error: unauthenticated multibulk length');
     this.pos = cr + 2;
-    return Number(n);
+    return n;
   }
 
   private readInline(): string[] | null {
@@ -195,6 +195,31 @@ export class RespParser {
     if (args === null) throw new ProtocolError('Protocol error: unbalanced quotes in request');
     return args;
   }
+}
+
+/**
+ * A count line (buf[start, end)) under string2ll's rules. Every argument of every command has
+ * one, so the usual case (a few plain digits) is read straight from the bytes, without making a
+ * string and a BigInt; anything else (signs, leading zeros, huge values) goes to string2ll.
+ * Out-of-range values come back as ±Infinity, which every limit check refuses.
+ */
+function readCount(buf: Buffer, start: number, end: number): number | null {
+  const len = end - start;
+  if (len >= 1 && len <= 15 && (len === 1 || buf[start] !== 0x30)) {
+    let v = 0;
+    let i = start;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (c < 0x30 || c > 0x39) break;
+      v = v * 10 + (c - 0x30);
+    }
+    if (i === end) return v;
+  }
+  const b = string2ll(buf.toString('latin1', start, end));
+  if (b === null) return null;
+  if (b > BigInt(Number.MAX_SAFE_INTEGER)) return Infinity;
+  if (b < -BigInt(Number.MAX_SAFE_INTEGER)) return -Infinity;
+  return Number(b);
 }
 
 function isHex(c: string | undefined): boolean {

@@ -37,6 +37,22 @@ test('a client that leaves while blocked in BLPOP takes nothing with it', async 
   await same(observer, ['BLPOP', 'jobs', '1']);
 });
 
+test('a client that blocks in BLPOP at the end of a long pipeline, then leaves, takes nothing with it', async () => {
+  const observer = await diff.fresh();
+  const blocked = await diff.fresh();
+  // 2,000 commands first: the broker runs them over several turns, pausing the socket between
+  // them. 20,000 more wait behind the BLPOP: the client must still be read once it blocks (as
+  // Redis keeps filling a blocked client's query buffer), or its leaving goes unnoticed.
+  const pings = (n: number) => Buffer.concat(Array.from({ length: n }, () => encodeCommand(['PING'])));
+  await onBoth(blocked, (c) => c.write(Buffer.concat([pings(2000), encodeCommand(['BLPOP', 'jobs', '0']), pings(20_000)])));
+  await settle();
+  await onBoth(blocked, (c) => c.close());
+  await settle();
+  await same(observer, ['RPUSH', 'jobs', 'a']);
+  await same(observer, ['LRANGE', 'jobs', '0', '-1']);
+  await same(observer, ['BLPOP', 'jobs', '1']);
+});
+
 test('a client that leaves half-way through MULTI leaves no trace of its queued writes', async () => {
   const observer = await diff.fresh();
   const tx = await diff.fresh();

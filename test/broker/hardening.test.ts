@@ -265,6 +265,50 @@ test('client-output-buffer-limit: a subscriber that stops reading is dropped, an
   }
 });
 
+test('a subscriber that stops reading: its waiting output shows in CLIENT LIST (omem, tot-mem, events) and INFO memory', async () => {
+  const p = await env.fresh();
+  const subs: net.Socket[] = [];
+  try {
+    for (const port of [env.get().redis.port, env.get().broker.port]) {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.on('error', () => {});
+      sock.write('CLIENT SETNAME stalled\r\nSUBSCRIBE news\r\n');
+      sock.on('data', () => sock.pause()); // the confirmations, then it stops reading
+      subs.push(sock);
+    }
+    await sleep(200);
+    // 20 MB: under the pubsub hard limit (32 MB) even if the kernel took none of it, more than
+    // loopback socket buffers hold, so some of it waits in the server.
+    const message = 'x'.repeat(100 * 1024);
+    for (let i = 0; i < 200; i++) {
+      await both(p, ['publish', 'news', message]);
+      if (i % 20 === 19) await sleep(20);
+    }
+    await sleep(300);
+    const list = await both(p, ['client', 'list']);
+    const field = (b: Buffer, name: string) => {
+      const line = (decode(b)[0] as string).split('\n').find((l) => / name=stalled /.test(l)) ?? '';
+      return new RegExp(`(?:^| )${name}=(\\S*)`).exec(line)?.[1] ?? '';
+    };
+    for (const server of ['redis', 'broker'] as const) {
+      const omem = Number(field(list[server], 'omem'));
+      const tot = Number(field(list[server], 'tot-mem'));
+      assert.ok(omem > 1024 * 1024, `${server}: omem=${omem}`);
+      assert.ok(tot > omem, `${server}: tot-mem=${tot}, omem=${omem}`);
+      assert.equal(field(list[server], 'events'), 'rw', server);
+      assert.equal(field(list[server], 'sub'), '1', server);
+    }
+    const mem = await infoField(p, 'memory', 'mem_clients_normal');
+    for (const server of ['redis', 'broker'] as const) {
+      assert.ok(Number(mem[server]) > Number(field(list[server], 'omem')) / 2, `${server}: mem_clients_normal ${mem[server]}`);
+    }
+    // Still subscribed on both: under the hard limit, and not for 60 s over the soft one.
+    await runCases(p, [['pubsub', 'numsub', 'news']]);
+  } finally {
+    for (const s of subs) s.destroy();
+  }
+});
+
 // ---------------------------------------------------------------------------
 // Cross-protocol requests, protocol errors
 
