@@ -76,7 +76,8 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
   });
 
   test('Run starts broker, worker and web in order; logs stream; the preview shows the page', async () => {
-    // Record each process state change as the page sees it.
+    // Record each process state change as the page sees it (once the workbench has hydrated: its controls render before).
+    await page.waitForFunction(() => (globalThis as { __hotpot?: unknown }).__hotpot !== undefined);
     await page.evaluate(() => {
       type Model = { processes: { subscribe(f: (v: Record<string, { state: string }>) => void): () => void } };
       const seen: string[] = ((globalThis as unknown as { __seen: string[] }).__seen = []);
