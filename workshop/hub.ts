@@ -83,8 +83,9 @@ export function readCourse(dist: string): Course | null {
 }
 
 /**
- * Token buckets by key: `take` spends a token, or answers in how many seconds one is back.
- * Full buckets are forgotten now and then, so many passing addresses cost no memory.
+ * Token buckets by key (messages per attendee, joins per address and per workshop): `take` spends
+ * a token, or answers in how many seconds one is back. Full buckets are forgotten now and then,
+ * so many passing addresses cost no memory.
  */
 function tokenBuckets(burst: number, perSecond: number, now: () => number) {
   const buckets = new Map<string, { tokens: number; at: number }>();
@@ -139,7 +140,9 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const conns = new Set<Conn>();
   /** One change at a time per attendee, so two quick events never overwrite each other. */
   const queues = new Map<string, Promise<unknown>>();
-  const buckets = new Map<string, { tokens: number; at: number; warned: number }>();
+  const messages = tokenBuckets(LIMITS.burst, LIMITS.ratePerSecond, now);
+  /** When each sender was last told its messages were dropped: once a second at most. */
+  const warned = new Map<string, number>();
   /** How many consoles (on any instance) look at each attendee's files: only then are files relayed. */
   const looks = new Map<string, number>();
   const joinLimits = options.joinLimits ?? JOIN_LIMITS;
@@ -219,17 +222,10 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   /** Token bucket per attendee (shared by their tabs) or per instructor socket. */
   function allowed(c: Conn): boolean {
     const key = c.attendee ?? c.label;
+    if (!messages.take(key)) return true;
     const t = now();
-    const b = buckets.get(key) ?? { tokens: LIMITS.burst, at: t, warned: 0 };
-    b.tokens = Math.min(LIMITS.burst, b.tokens + ((t - b.at) / 1000) * LIMITS.ratePerSecond);
-    b.at = t;
-    buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return true;
-    }
-    if (t - b.warned > 1000) {
-      b.warned = t;
+    if (t - (warned.get(key) ?? 0) > 1000) {
+      warned.set(key, t);
       refuse(c, `too many messages: at most ${LIMITS.ratePerSecond} a second (bursts of ${LIMITS.burst}); the extra ones were dropped`);
     }
     return false;
