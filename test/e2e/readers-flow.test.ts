@@ -88,11 +88,12 @@ describe("the reader's flow in the workbench", { timeout: 10 * 60_000 }, () => {
     await dialog.locator('.hp-solution-diff[data-ready="true"]').waitFor({ timeout: 60_000 });
     // Monaco draws spaces as no-break spaces: \s matches both.
     assert.match(await dialog.locator('.original .view-lines').innerText(), /\/\/\sedited/, "the reader's file on the left");
-    assert.ok((await dialog.locator('.original .line-delete, .original .char-delete').count()) > 0, 'the line the solution lacks is marked');
+    // Monaco draws the text first and computes the diff after: the marks come a moment later.
+    await waitFor('the line the solution lacks is marked', async () => (await dialog.locator('.original .line-delete, .original .char-delete').count()) > 0);
     await dialog.getByRole('tab', { name: 'server.ts' }).click();
     await dialog.locator('.hp-solution-diff[data-ready="true"]').waitFor();
     await waitFor('the solution side', async () => /queue\.add\(/.test(await dialog.locator('.modified .view-lines').innerText()));
-    assert.ok((await dialog.locator('.modified .line-insert, .modified .char-insert').count()) > 0, 'what the reader is missing is marked');
+    await waitFor('what the reader is missing is marked', async () => (await dialog.locator('.modified .line-insert, .modified .char-insert').count()) > 0);
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'hidden' });
   });
