@@ -23,6 +23,26 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     await context.close();
   });
 
+  test('the course map and every lesson name the article the course grew from, in its introduction', async () => {
+    const { context, page } = await openCourse(shared.browser, shared.course);
+    const source = page.getByRole('note', { name: 'Source' });
+    assert.match(await source.innerText(), /django如何处理并发.*How Django handles concurrency.*首席CTO笔记.*2023/s);
+    const lessons = await page.getByRole('list', { name: 'Course map' }).getByRole('link').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    assert.equal(lessons.length, 5);
+    for (const href of lessons) {
+      // Read each lesson's HTML as the browser gets it: the note sits before the first section heading.
+      const where = await page.evaluate(async (url) => {
+        const doc = new DOMParser().parseFromString(await (await fetch(url)).text(), 'text/html');
+        const note = doc.querySelector('#lesson-prose [role=note][aria-label="Source"]');
+        const h2 = doc.querySelector('#lesson-prose h2');
+        return { text: note?.textContent ?? '', beforeFirstSection: !!note && !!h2 && !!(note.compareDocumentPosition(h2) & Node.DOCUMENT_POSITION_FOLLOWING) };
+      }, href);
+      assert.match(where.text, /django如何处理并发.*首席CTO笔记.*re-runs its \w+/s, `${href} names the article and the part it re-runs`);
+      assert.ok(where.beforeFirstSection, `${href}: the source is named in the introduction`);
+    }
+    await context.close();
+  });
+
   test('the lesson is readable before the workbench is touched, and Monaco loads on first use with IntelliSense for bullmq', async () => {
     const { context, page } = await openCourse(shared.browser, shared.course);
     const scripts: string[] = [];
