@@ -27,15 +27,8 @@ function get(url: string): Promise<Answer> {
   });
 }
 
-await check(85_000, async () => {
-  const before = await state(true);
-  const { size } = before.pools.io;
-  const cap = before.maxQueue;
-  // Clients that send their next request as soon as they have an answer keep this many in the
-  // server's hands at every moment, however fast or slow the machine is.
-  const clients = size + cap + 200;
-  const count = clients + 600;
-  log(`sending ${count} io requests, ${clients} at a time, to a pool of ${size} threads with MAX_QUEUE ${cap}`);
+/** Keeps `clients` requests open at once until `count` are answered; what came back, and the queue's peak. */
+async function flood(clients: number, count: number) {
   const answers: Answer[] = [];
   let sent = 0;
   const client = async () => {
@@ -45,7 +38,32 @@ await check(85_000, async () => {
     }
   };
   await Promise.all(Array.from({ length: clients }, client));
-  const after = await state();
+  return { answers, after: await state() };
+}
+
+await check(85_000, async () => {
+  const before = await state(true);
+  const { size } = before.pools.io;
+  const cap = before.maxQueue;
+  // Clients that send their next request as soon as they have an answer keep this many in the
+  // server's hands at every moment. On a very busy machine the server may accept them more
+  // slowly than its threads finish tasks, and the queue never fills: that proves nothing
+  // either way, so the flood is sent again, wider, before anything is judged.
+  let clients = size + cap + 200;
+  let count = clients + 600;
+  let answers: Answer[] = [];
+  let after = before;
+  for (let round = 1; round <= 3; round++) {
+    if (round > 1) {
+      await state(true);
+      clients *= 2;
+      count = clients + 600;
+      log(`the queue never filled (it peaked at ${after.pools.io.peakQueued} of ${cap}); flooding again, wider`);
+    }
+    log(`sending ${count} io requests, ${clients} at a time, to a pool of ${size} threads with MAX_QUEUE ${cap}`);
+    ({ answers, after } = await flood(clients, count));
+    if (answers.some((a) => a.status === 503) || after.pools.io.peakQueued >= cap) break;
+  }
   const ok = answers.filter((a) => a.status === 200);
   const busy = answers.filter((a) => a.status === 503);
   const other = answers.filter((a) => a.status !== 200 && a.status !== 503);
@@ -63,6 +81,8 @@ await check(85_000, async () => {
     }
   });
   if (bad) throw new Fail(`An accepted request answered 200 without its task's result (${bad.body.slice(0, 120)}): answer 200 only with the result.`);
+  if (!busy.length && peak < cap)
+    throw new Error(`${count} requests, ${clients} at a time, never filled the queue (it peaked at ${peak} of MAX_QUEUE ${cap}): this machine is too busy right now to flood the server. Press Check again in a moment.`);
   if (!busy.length)
     throw new Fail(
       `All ${count} requests were accepted and the queue grew to ${peak} tasks, each holding its request and memory until a thread is free. Cap it: in pool.ts, make run() reject with QueueFull when maxQueue tasks already wait, and in routes.ts answer that with 503 and a Retry-After header.`,
