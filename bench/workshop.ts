@@ -7,8 +7,9 @@
 // instructor's console measures send → shown. Meanwhile the instructor starts a countdown every
 // second whose label carries its send time, so every attendee measures instructor → attendee.
 // Reported: p50 / p99 / max for both, the hub's CPU (per cent of one core) and its memory per
-// attendee. Run twice side by side: one hub on SQLite, and two hubs on one redis-server
-// (attendees alternating between them, the console on the second, so every figure crosses Redis).
+// attendee. Run three times side by side: one hub on SQLite, one hub on redis-server, and two
+// hubs on one redis-server (attendees alternating between them, the console on the second, so
+// every figure crosses Redis).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,13 +191,22 @@ try {
   }
   const redis = await startRedis();
   const url = `redis://127.0.0.1:${redis.port}`;
-  const a = await startHub(['--redis-url', url]);
-  const b = await startHub(['--redis-url', url]);
   try {
-    results.push(await run('two hubs, redis-server', [a, b]));
+    const one = await startHub(['--redis-url', url]);
+    try {
+      results.push(await run('one hub, redis-server', [one]));
+    } finally {
+      await one.stop();
+    }
+    const a = await startHub(['--redis-url', url]);
+    const b = await startHub(['--redis-url', url]);
+    try {
+      results.push(await run('two hubs, redis-server', [a, b]));
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   } finally {
-    await a.stop();
-    await b.stop();
     await redis.stop();
   }
 } finally {
@@ -210,8 +220,10 @@ for (const r of results)
   console.log(
     `${r.label.padEnd(23)} | ${`${f(pct(r.console, 50))} / ${f(pct(r.console, 99))} / ${f(Math.max(...r.console))} (${r.console.length} of ${r.sentChecks})`.padEnd(40)} | ${`${f(pct(r.attendees, 50))} / ${f(pct(r.attendees, 99))} / ${f(Math.max(...r.attendees))} (${r.attendees.length})`.padEnd(44)} | ${f(r.cpuPercent).padStart(9)} | ${f(r.rssPerAttendeeKb).padStart(8)}`,
   );
-if (results.length === 2) {
-  const [s, r] = results as [Result, Result];
-  console.log(`\nratios, two hubs on Redis / one hub on SQLite: console p99 ×${(pct(r.console, 99) / pct(s.console, 99)).toFixed(2)}, attendee p99 ×${(pct(r.attendees, 99) / pct(s.attendees, 99)).toFixed(2)}, hub CPU (all hubs) ×${(r.cpuPercent / s.cpuPercent).toFixed(2)}`);
-}
+console.log();
+const [s, ...others] = results as [Result, ...Result[]];
+for (const r of others)
+  console.log(
+    `ratios, ${r.label} / ${s.label}: console p50 ×${(pct(r.console, 50) / pct(s.console, 50)).toFixed(2)}, p99 ×${(pct(r.console, 99) / pct(s.console, 99)).toFixed(2)}; attendee p99 ×${(pct(r.attendees, 99) / pct(s.attendees, 99)).toFixed(2)}; hub CPU (all hubs) ×${(r.cpuPercent / s.cpuPercent).toFixed(2)}`,
+  );
 for (const r of results) if (r.errors.length) console.log(`\n${r.label}: ${r.errors.length} errors from the hub, first: ${r.errors[0]}`);
