@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -98,6 +99,8 @@ interface Result {
   sentChecks: number;
   /** Redis commands run per message the hubs handled (attendees' events and the countdowns), those a script runs included; NaN on SQLite. */
   redisPerMessage: number;
+  /** The longest this benchmark's own process went unscheduled or busy (ms): a stall of the machine shows here too. */
+  ownStallMs: number;
   cpuPercent: number;
   rssPerAttendeeKb: number;
   errors: string[];
@@ -156,6 +159,8 @@ async function run(label: string, hubs: HubProc[], redis?: Redis): Promise<Resul
   consoleLatency.length = 0;
 
   const callsBefore = await redisCalls(redis);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const start = Date.now();
   let sentChecks = 0;
   let sent = 0;
@@ -182,6 +187,7 @@ async function run(label: string, hubs: HubProc[], redis?: Redis): Promise<Resul
   clearInterval(pacer);
   timers.forEach(clearTimeout);
   const after = hubs.map((h) => usage(h.child.pid!));
+  loop.disable();
   const calls = (await redisCalls(redis)) - callsBefore;
   const elapsed = (Date.now() - start) / 1000;
   const ticks = after.reduce((s, u, i) => s + u.ticks - joined[i]!.ticks, 0);
@@ -193,6 +199,7 @@ async function run(label: string, hubs: HubProc[], redis?: Redis): Promise<Resul
     attendees: attendeeLatency,
     sentChecks,
     redisPerMessage: calls / sent,
+    ownStallMs: loop.max / 1e6,
     cpuPercent: (ticks / TICKS_PER_SECOND / elapsed) * 100,
     rssPerAttendeeKb: rssGrowth / N,
     errors,
@@ -243,6 +250,7 @@ const results: Result[] = [...rounds.values()].map((rs) => ({
   attendees: rs.flatMap((r) => r.attendees),
   sentChecks: rs.reduce((s, r) => s + r.sentChecks, 0),
   redisPerMessage: rs.reduce((s, r) => s + r.redisPerMessage, 0) / rs.length,
+  ownStallMs: Math.max(...rs.map((r) => r.ownStallMs)),
   cpuPercent: rs.reduce((s, r) => s + r.cpuPercent, 0) / rs.length,
   rssPerAttendeeKb: rs.reduce((s, r) => s + r.rssPerAttendeeKb, 0) / rs.length,
   errors: rs.flatMap((r) => r.errors),
@@ -255,8 +263,8 @@ for (const r of results)
   console.log(
     `${r.label.padEnd(23)} | ${`${f(pct(r.console, 50))} / ${f(pct(r.console, 99))} / ${f(Math.max(...r.console))} (${r.console.length} of ${r.sentChecks})`.padEnd(40)} | ${`${f(pct(r.attendees, 50))} / ${f(pct(r.attendees, 99))} / ${f(Math.max(...r.attendees))} (${r.attendees.length})`.padEnd(44)} | ${f(r.cpuPercent).padStart(9)} | ${f(r.rssPerAttendeeKb).padStart(19)} | ${f(r.redisPerMessage).padStart(5)}`,
   );
-console.log('\nCheck → console p99 in each round (ms):');
-for (const [label, rs] of rounds) console.log(`  ${label.padEnd(23)} ${rs.map((r) => f(pct(r.console, 99))).join(', ')}`);
+console.log('\nCheck → console p99 in each round, and (in brackets) the longest stall of this benchmark’s own process then, ms:');
+for (const [label, rs] of rounds) console.log(`  ${label.padEnd(23)} ${rs.map((r) => `${f(pct(r.console, 99))} [${f(r.ownStallMs)}]`).join(', ')}`);
 console.log();
 const [s, ...others] = results as [Result, ...Result[]];
 for (const r of others)
