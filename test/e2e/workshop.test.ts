@@ -297,6 +297,11 @@ describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15
     const chart = consolePage.locator('figure[data-experiment="concurrency-models/load-static-c10"]');
     await chart.getByRole('img', { name: `Load, static file: 10 connections: Ada ${rps} req/s` }).waitFor({ timeout: 30_000 });
     assert.equal(await chart.locator('figcaption').innerText(), 'Load, static file: 10 connections (1 machine, req/s)');
+    // On a phone the chart's names and numbers keep a readable size (they once shrank with the chart).
+    await consolePage.setViewportSize({ width: 390, height: 844 });
+    const sizes = await chart.locator('.ws-chart-name, .ws-chart-value').evaluateAll((els) => els.map((e) => parseFloat(getComputedStyle(e).fontSize)));
+    assert.ok(sizes.length === 2 && Math.min(...sizes) >= 11, `chart labels at 390 px: ${sizes.join(', ')} px`);
+    await consolePage.setViewportSize({ width: 1440, height: 900 });
     // For a look by hand: HOTPOT_SCREENSHOTS=<folder> keeps the console with the class's numbers.
     if (process.env.HOTPOT_SCREENSHOTS) {
       await consolePage.locator('figure[data-experiment="concurrency-models/load-static-c10"]').scrollIntoViewIfNeeded();
