@@ -87,14 +87,15 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
   const scripts = redis as unknown as Scripts;
 
   /**
-   * What this hub last wrote to (or read from) each record it changes, so the next change starts
-   * from it without a read. Another hub's write in between only costs the script's retry.
+   * What this hub last wrote to each record it changes, so the next change starts from it
+   * without a read. Another hub's write in between only costs the script's retry. The most
+   * recently written 5,000 (a few classes' worth) are kept.
    */
   const last = new Map<string, string>();
   const remember = (key: string, raw: string) => {
     last.delete(key);
     last.set(key, raw);
-    if (last.size > 20_000) last.delete(last.keys().next().value!);
+    if (last.size > 5_000) last.delete(last.keys().next().value!);
   };
 
   async function update<T>(key: string, parse: (v: unknown) => T, change: (v: T) => T | null, announce?: (v: T) => Broadcast): Promise<T | null> {
