@@ -13,6 +13,7 @@ import { isolationHeaders, refuseUpgrade, sendJson } from '../runner/http.ts';
 import { createStaticSite } from '../runner/static.ts';
 import { applyEvent } from './progress.ts';
 import { progressCsv } from './csv.ts';
+import { addressKey, memoryBuckets } from './limits.ts';
 import {
   AttendeeEvent,
   Hello,
@@ -59,6 +60,11 @@ export interface HubOptions {
   now?: () => number;
   /** Joins allowed per address and per workshop (JOIN_LIMITS by default). */
   joinLimits?: JoinLimits;
+  /**
+   * How often this hub tells the others which attendees its consoles look at (ms). A hub not
+   * heard from for four of these is taken for gone, and its looks end.
+   */
+  heartbeatMs?: number;
 }
 
 export interface Hub {
@@ -80,28 +86,6 @@ export function readCourse(dist: string): Course | null {
   } catch {
     return null;
   }
-}
-
-/**
- * Token buckets by key (messages per attendee, joins per address and per workshop): `take` spends
- * a token, or answers in how many seconds one is back. Full buckets are forgotten now and then,
- * so many passing addresses cost no memory.
- */
-function tokenBuckets(burst: number, perSecond: number, now: () => number) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const fill = (b: { tokens: number; at: number }, t: number) => Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
-  return {
-    take(key: string): number {
-      const t = now();
-      if (buckets.size > 10_000) for (const [k, b] of buckets) if (fill(b, t) >= burst) buckets.delete(k);
-      const b = buckets.get(key) ?? { tokens: burst, at: t };
-      b.tokens = fill(b, t);
-      b.at = t;
-      buckets.set(key, b);
-      if (b.tokens >= 1) return (b.tokens -= 1), 0;
-      return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
-    },
-  };
 }
 
 /**
@@ -140,14 +124,67 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const conns = new Set<Conn>();
   /** One change at a time per attendee, so two quick events never overwrite each other. */
   const queues = new Map<string, Promise<unknown>>();
-  const messages = tokenBuckets(LIMITS.burst, LIMITS.ratePerSecond, now);
+  // Messages per attendee stay per hub: an attendee's tabs are normally on one hub.
+  const messages = memoryBuckets();
+  const messageRate = { burst: LIMITS.burst, perSecond: LIMITS.ratePerSecond };
   /** When each sender was last told its messages were dropped: once a second at most. */
   const warned = new Map<string, number>();
-  /** How many consoles (on any instance) look at each attendee's files: only then are files relayed. */
-  const looks = new Map<string, number>();
   const joinLimits = options.joinLimits ?? JOIN_LIMITS;
-  const joinsByAddress = tokenBuckets(joinLimits.address.burst, joinLimits.address.perMinute / 60, now);
-  const joinsByWorkshop = tokenBuckets(joinLimits.workshop.burst, joinLimits.workshop.perMinute / 60, now);
+  // Joins are counted in the store, so hubs sharing one allow a burst once, not once each.
+  const joinRate = { address: { burst: joinLimits.address.burst, perSecond: joinLimits.address.perMinute / 60 }, workshop: { burst: joinLimits.workshop.burst, perSecond: joinLimits.workshop.perMinute / 60 } };
+  /**
+   * The workshops as this hub last saw them (kept fresh by the fan-out): an attendee's event
+   * needs its workshop, and a read from a shared store per event is a round trip each.
+   */
+  const workshops = new Map<string, Workshop>();
+  const workshopOf = async (id: string): Promise<Workshop | null> => {
+    const known = workshops.get(id);
+    if (known) return known;
+    const w = await store.workshop(id);
+    if (w) workshops.set(id, w);
+    return w;
+  };
+
+  // ---- looking at attendees' files, across hubs ----------------------------------------
+  // Each hub says which attendees its consoles look at, when that changes and on a heartbeat;
+  // a hub not heard from for a while (killed, cut off) is forgotten, so its looks end and the
+  // attendees' files stop flowing. Files are relayed only while some live hub looks.
+  const hubId = newId();
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  const looksByHub = new Map<string, { attendees: Set<string>; heard: number }>();
+  const looked = (attendee: string) => [...looksByHub.values()].some((h) => h.attendees.has(attendee));
+  const myLooks = () => {
+    const mine = new Set<string>();
+    for (const c of conns) for (const a of c.looking) mine.add(a);
+    return [...mine];
+  };
+  /** Runs `change` on the looks, then tells this hub's attendees whose "looked at" flipped. */
+  const changeLooks = (change: () => void) => {
+    const before = new Set([...looksByHub.values()].flatMap((h) => [...h.attendees]));
+    change();
+    for (const c of conns) {
+      if (c.role !== 'attendee' || !c.attendee) continue;
+      const on = looked(c.attendee);
+      if (on !== before.has(c.attendee)) send(c, { type: 'look', on });
+    }
+  };
+  let lastSaid = '';
+  const sayLooks = (force: boolean) => {
+    const attendees = myLooks();
+    const said = attendees.sort().join(',');
+    // Nothing to say while nobody here looks, once the others know it.
+    if (!force && !said && !lastSaid) return;
+    lastSaid = said;
+    void store.publish({ type: 'looks', hub: hubId, attendees }).catch((e: Error) => log(`workshop: could not tell other hubs about looks: ${e.message}`));
+  };
+  const heartbeat = setInterval(() => {
+    sayLooks(false);
+    const t = performance.now();
+    changeLooks(() => {
+      for (const [id, h] of looksByHub) if (id !== hubId && t - h.heard > 4 * heartbeatMs) looksByHub.delete(id);
+    });
+  }, heartbeatMs);
+  heartbeat.unref();
 
   const sendText = (c: Conn, text: string) => {
     if (c.ws.readyState === c.ws.OPEN) c.ws.send(text);
@@ -165,16 +202,16 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   };
 
   // ---- fan-out from every instance on the store --------------------------------------
-  const unsubscribe = store.subscribe((m: Broadcast) => {
-    if (m.type === 'look') {
-      const n = Math.max(0, (looks.get(m.attendee) ?? 0) + (m.on ? 1 : -1));
-      if (n) looks.set(m.attendee, n);
-      else looks.delete(m.attendee);
-      for (const c of conns) if (c.role === 'attendee' && c.attendee === m.attendee) send(c, { type: 'look', on: n > 0 });
+  const unsubscribe = store.subscribe((m: Broadcast, text: string) => {
+    if (m.type === 'looks') {
+      changeLooks(() => {
+        if (m.attendees.length) looksByHub.set(m.hub, { attendees: new Set(m.attendees), heard: performance.now() });
+        else looksByHub.delete(m.hub);
+      });
       return;
     }
-    // Serialized once, however many sockets it goes to.
-    const text = JSON.stringify(m);
+    if (m.type === 'workshop') workshops.set(m.workshop.id, m.workshop);
+    // Serialized once, by the store, however many sockets it goes to.
     if (m.type === 'files') {
       for (const c of conns) if (c.role === 'instructor' && c.workshop === m.workshop && c.looking.has(m.attendee)) sendText(c, text);
       return;
@@ -199,30 +236,20 @@ export async function createHub(options: HubOptions): Promise<Hub> {
 
   async function changeWorkshop(id: string, change: (w: Workshop) => Workshop): Promise<Workshop | null> {
     return serial(`w:${id}`, async () => {
-      let changed = false;
-      const next = await store.updateWorkshop(id, (w) => ((changed = true), change(w)));
-      if (next && changed) await store.publish({ type: 'workshop', workshop: next });
-      return next;
+      return store.updateWorkshop(id, change, (w) => ({ type: 'workshop', workshop: w }));
     });
   }
 
   async function changeAttendee(id: string, change: (a: Attendee) => Attendee | null): Promise<Attendee | null> {
     return serial(`a:${id}`, async () => {
-      let changed = false;
-      const next = await store.updateAttendee(id, (a) => {
-        const n = change(a);
-        changed = n !== null;
-        return n;
-      });
-      if (next && changed) await store.publish({ type: 'attendee', workshop: next.workshop, attendee: publicAttendee(next) });
-      return next;
+      return store.updateAttendee(id, change, (a) => ({ type: 'attendee', workshop: a.workshop, attendee: publicAttendee(a) }));
     });
   }
 
   /** Token bucket per attendee (shared by their tabs) or per instructor socket. */
   function allowed(c: Conn): boolean {
     const key = c.attendee ?? c.label;
-    if (!messages.take(key)) return true;
+    if (!messages.take(key, messageRate, now())) return true;
     const t = now();
     if (t - (warned.get(key) ?? 0) > 1000) {
       warned.set(key, t);
@@ -244,7 +271,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     let workshop: Workshop | null;
     if (h.role === 'join') {
       // Counted before the code is looked up: guessing codes is slowed down too.
-      const wait = joinsByAddress.take(c.address);
+      const wait = await store.take(`join:address:${addressKey(c.address)}`, joinRate.address, now());
       if (wait) {
         log(`workshop: refused a join from ${c.address}: too many joins from this address`);
         const { burst, perMinute } = joinLimits.address;
@@ -253,8 +280,8 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       workshop = await store.workshopByCode(h.code);
       if (!workshop) return refuse(c, `no workshop has the code ${h.code}: check it with your instructor`, true);
       if (workshop.ended) return refuse(c, `the workshop “${workshop.title}” has ended: it no longer takes new attendees`, true);
-      if ((await store.attendees(workshop.id)).length >= MAX_ATTENDEES) return refuse(c, `the workshop is full (${MAX_ATTENDEES} attendees)`, true);
-      const busy = joinsByWorkshop.take(workshop.id);
+      if ((await store.attendeeCount(workshop.id)) >= MAX_ATTENDEES) return refuse(c, `the workshop is full (${MAX_ATTENDEES} attendees)`, true);
+      const busy = await store.take(`join:workshop:${workshop.id}`, joinRate.workshop, now());
       if (busy) {
         log(`workshop ${workshop.code}: refused a join from ${c.address}: too many joins to this workshop`);
         const { burst, perMinute } = joinLimits.workshop;
@@ -263,8 +290,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
       const mine = newSecret();
       const t = now();
       attendee = { id: newId(), workshop: workshop.id, name: h.name, secretHash: hash(mine), joinedAt: t, lastSeen: t, lesson: null, step: null, stepSince: null, steps: {}, note: null, runtime: null, results: {} };
-      await store.saveAttendee(attendee);
-      await store.publish({ type: 'attendee', workshop: workshop.id, attendee: publicAttendee(attendee) });
+      await store.saveAttendee(attendee, { type: 'attendee', workshop: workshop.id, attendee: publicAttendee(attendee) });
       log(`workshop ${workshop.code}: ${JSON.stringify(h.name)} joined`);
       send(c, { type: 'joined', workshop: workshop.id, attendee: attendee.id, secret: mine });
     } else {
@@ -280,18 +306,18 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     c.workshop = workshop.id;
     c.label = `attendee ${attendee.id}`;
     send(c, { type: 'welcome', workshop, me: publicAttendee(attendee) });
-    if (looks.get(attendee.id)) send(c, { type: 'look', on: true });
+    if (looked(attendee.id)) send(c, { type: 'look', on: true });
   }
 
   async function attendeeEvent(c: Conn, e: AttendeeEvent): Promise<void> {
     if (e.type === 'result' && !knownStep(e.lesson)) return refuse(c, `there is no lesson ${e.lesson} in this course`);
     if (e.type !== 'ping' && e.type !== 'note' && e.type !== 'result' && !knownStep(e.lesson, e.step)) return refuse(c, `there is no step ${e.lesson}/${e.step} in this course`);
-    const w = await store.workshop(c.workshop!);
+    const w = await workshopOf(c.workshop!);
     if (!w) return refuse(c, 'this workshop no longer exists', true);
     if (w.ended && e.type !== 'ping') return refuse(c, 'the workshop has ended: it is read-only now');
     if (e.type === 'files') {
       // Only while an instructor looks; never stored, never sent to another attendee.
-      if (looks.get(c.attendee!)) await store.publish({ type: 'files', workshop: w.id, attendee: c.attendee!, lesson: e.lesson, step: e.step, files: e.files });
+      if (looked(c.attendee!)) await store.publish({ type: 'files', workshop: w.id, attendee: c.attendee!, lesson: e.lesson, step: e.step, files: e.files });
       return;
     }
     if (e.type === 'ping') {
@@ -323,7 +349,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         return;
       }
     }
-    const w = await store.workshop(m.workshop);
+    const w = await workshopOf(m.workshop);
     if (!w) return refuse(c, `there is no workshop ${m.workshop}`);
     if (m.type === 'open') {
       c.workshop = w.id;
@@ -362,7 +388,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         if (!a || a.workshop !== w.id) return refuse(c, 'no such attendee in this workshop');
         if (on) c.looking.add(m.attendee);
         else c.looking.delete(m.attendee);
-        await store.publish({ type: 'look', workshop: w.id, attendee: m.attendee, on });
+        sayLooks(true);
         return;
       }
       case 'share': {
@@ -497,7 +523,7 @@ export async function createHub(options: HubOptions): Promise<Hub> {
         clearTimeout(timer);
         conns.delete(c);
         // A console that goes away stops looking.
-        for (const attendee of c.looking) void store.publish({ type: 'look', workshop: c.workshop!, attendee, on: false }).catch(() => {});
+        if (c.looking.size) sayLooks(true);
       });
     });
   });
@@ -512,6 +538,9 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     port,
     secret,
     async close() {
+      clearInterval(heartbeat);
+      for (const c of conns) c.looking.clear();
+      sayLooks(true);
       unsubscribe();
       for (const c of conns) c.ws.terminate();
       wss.close();

@@ -209,7 +209,8 @@ export type HubMessage =
 export type Broadcast =
   | { type: 'attendee'; workshop: string; attendee: AttendeeView }
   | { type: 'workshop'; workshop: Workshop }
-  | { type: 'look'; workshop: string; attendee: string; on: boolean }
+  /** Which attendees one hub's consoles look at: sent on a change and as a heartbeat. */
+  | { type: 'looks'; hub: string; attendees: string[] }
   | { type: 'files'; workshop: string; attendee: string; lesson: string; step: string; files: Record<string, string> };
 
 export const stepKey = (lesson: string, step: string) => `${lesson}/${step}`;

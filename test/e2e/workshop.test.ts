@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startRedis, type RedisProcess } from '../broker/harness.ts';
 import { cleanup, freePort, launchBrowser, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
 
 interface HubProcess {
@@ -23,8 +24,9 @@ interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-async function startHub(port: number, db: string): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['workshop/cli.ts', '--no-build', '--port', String(port), '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `store`: `--db FILE` or `--redis-url URL`. */
+async function startHub(port: number, ...store: string[]): Promise<HubProcess> {
+  const child = spawn(process.execPath, ['workshop/cli.ts', '--no-build', '--port', String(port), ...store], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -74,7 +76,7 @@ describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15
 
   before(async () => {
     hubPort = await freePort();
-    hub = await startHub(hubPort, db);
+    hub = await startHub(hubPort, '--db', db);
     browser = await launchBrowser();
   });
   after(async () => {
@@ -250,7 +252,7 @@ describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15
     await hub.kill('SIGKILL');
     await consolePage.locator('[data-connection="reconnecting"]').waitFor();
     await ada.locator('.ws-bar[data-connection="reconnecting"]').waitFor();
-    hub = await startHub(hubPort, db);
+    hub = await startHub(hubPort, '--db', db);
     await consolePage.locator('[data-connection="open"]').waitFor({ timeout: 30_000 });
     await ada.locator('.ws-bar[data-connection="open"]').waitFor({ timeout: 30_000 });
     await grace.locator('.ws-bar[data-connection="open"]').waitFor({ timeout: 30_000 });
@@ -295,6 +297,11 @@ describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15
     const chart = consolePage.locator('figure[data-experiment="concurrency-models/load-static-c10"]');
     await chart.getByRole('img', { name: `Load, static file: 10 connections: Ada ${rps} req/s` }).waitFor({ timeout: 30_000 });
     assert.equal(await chart.locator('figcaption').innerText(), 'Load, static file: 10 connections (1 machine, req/s)');
+    // On a phone the chart's names and numbers keep a readable size (they once shrank with the chart).
+    await consolePage.setViewportSize({ width: 390, height: 844 });
+    const sizes = await chart.locator('.ws-chart-name, .ws-chart-value').evaluateAll((els) => els.map((e) => parseFloat(getComputedStyle(e).fontSize)));
+    assert.ok(sizes.length === 2 && Math.min(...sizes) >= 11, `chart labels at 390 px: ${sizes.join(', ')} px`);
+    await consolePage.setViewportSize({ width: 1440, height: 900 });
     // For a look by hand: HOTPOT_SCREENSHOTS=<folder> keeps the console with the class's numbers.
     if (process.env.HOTPOT_SCREENSHOTS) {
       await consolePage.locator('figure[data-experiment="concurrency-models/load-static-c10"]').scrollIntoViewIfNeeded();
@@ -303,5 +310,73 @@ describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15
       await consolePage.locator('figure[data-experiment="concurrency-models/load-static-c10"]').scrollIntoViewIfNeeded();
       await consolePage.screenshot({ path: join(process.env.HOTPOT_SCREENSHOTS, 'workshop-class-numbers-390.png') });
     }
+  });
+});
+
+describe('two hubs on one Redis: an attendee on hub A, the console on hub B', { timeout: 10 * 60_000 }, () => {
+  let redis: RedisProcess;
+  let a: HubProcess;
+  let b: HubProcess;
+  let course: Course; // the attendee's own npm start, joined through hub A
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    const url = `redis://127.0.0.1:${redis.port}`;
+    a = await startHub(await freePort(), '--redis-url', url);
+    b = await startHub(await freePort(), '--redis-url', url);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await a?.kill();
+    await b?.kill();
+    await redis?.stop();
+    if (course) {
+      await course.stop();
+      cleanup(course);
+    }
+  });
+
+  test('Margaret joins through hub A and passes a step; the console on hub B shows it', async () => {
+    const page = async () => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      contexts.push(context);
+      return context.newPage();
+    };
+    const consolePage = await page();
+    await consolePage.goto(b.link);
+    await consolePage.getByLabel('Title').fill('Two hubs');
+    await consolePage.getByRole('checkbox', { name: /Async tasks/ }).check();
+    await consolePage.getByRole('button', { name: 'Create' }).click();
+    const code = await consolePage.getByTestId('workshop-code').innerText();
+
+    const hubA = new URL(a.link).origin;
+    course = await startCourse(['--workshop', `${hubA}/join/?code=${code}`]);
+    const printed = /open (\S+) to join it/.exec(course.output());
+    assert.ok(printed, course.output());
+    const margaret = await page();
+    await margaret.goto(printed[1]!);
+    await waitFor('the code from the link in the form', async () => (await margaret.getByLabel('Workshop code').inputValue()) === code);
+    await margaret.getByLabel(/Your name/).fill('Margaret');
+    await margaret.getByRole('button', { name: 'Join' }).click();
+    await margaret.waitForURL(/\/lessons\/async-tasks\//);
+    await margaret.locator('.ws-bar[data-connection="open"]').waitFor();
+    const row = consolePage.locator('tbody tr').filter({ has: consolePage.getByRole('rowheader', { name: 'Margaret' }) });
+    await row.waitFor();
+
+    await margaret.getByRole('region', { name: 'Workbench' }).getByRole('button', { name: 'Solution', exact: true }).click();
+    await margaret.getByRole('dialog').getByRole('button', { name: 'Apply solution' }).click();
+    await margaret.getByRole('dialog').waitFor({ state: 'hidden' });
+    await margaret.getByRole('button', { name: 'Check', exact: true }).click();
+    await margaret.locator('.hp-check[data-check="pass"]').waitFor({ timeout: 180_000 });
+    const passed = row.locator('td[data-key="async-tasks/make-it-async"][data-state="passed"]');
+    await passed.waitFor({ timeout: 30_000 });
+    assert.equal((await passed.innerText()).trim(), '✓');
+    assert.match(a.log() + b.log(), /Workshops are kept in the Redis at redis:\/\/127\.0\.0\.1:/, 'both hubs keep the workshop in Redis');
+    assert.match(a.log(), /"Margaret" joined/, 'Margaret joined through hub A, not hub B');
+    assert.doesNotMatch(b.log(), /"Margaret" joined/);
   });
 });

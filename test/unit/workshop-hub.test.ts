@@ -2,6 +2,7 @@
 // refusals (wrong secrets, garbage, oversize, floods, foreign origins), a restart on the same
 // SQLite file, CSV export, and two hubs sharing one real redis-server.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 interface Client {
   ws: WebSocket;
   messages: HubMessage[];
-  next<T extends HubMessage['type']>(type: T, where?: (m: Extract<HubMessage, { type: T }>) => boolean): Promise<Extract<HubMessage, { type: T }>>;
+  /** `ms`: how long to wait (5 s by default). */
+  next<T extends HubMessage['type']>(type: T, where?: (m: Extract<HubMessage, { type: T }>) => boolean, ms?: number): Promise<Extract<HubMessage, { type: T }>>;
   send(m: unknown): void;
   closed: Promise<number>;
 }
@@ -52,9 +54,9 @@ function connect(port: number, hello: object | null, origin?: string, from?: str
         messages,
         closed,
         send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
-        next(type, where = () => true) {
+        next(type, where = () => true, ms = 5000) {
           return new Promise((res, rej) => {
-            const timer = setTimeout(() => rej(new Error(`no ${type} message; got ${JSON.stringify(messages).slice(-600)}`)), 5000);
+            const timer = setTimeout(() => rej(new Error(`no ${type} message; got ${JSON.stringify(messages).slice(-600)}`)), ms);
             const look = () => {
               const i = messages.findIndex((m) => m.type === type && where(m as never));
               if (i >= 0) {
@@ -309,6 +311,76 @@ describe('two hubs on one Redis', () => {
       await sb.close();
     }
   });
+
+  test('the join limits hold across both hubs: a burst spread over them is refused past the limit, per address and per workshop', async () => {
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const [sa, sb] = [await openRedisStore(url, 'limits:'), await openRedisStore(url, 'limits:')];
+    const joinLimits = { address: { burst: 3, perMinute: 6 }, workshop: { burst: 5, perMinute: 6 } };
+    const a = await createHub({ store: sa, dist, joinLimits });
+    const b = await createHub({ store: sb, dist, joinLimits });
+    try {
+      const { workshop } = await setup(a);
+      await joinAs(a.port, workshop, 'Bot 0', '127.0.0.31');
+      await joinAs(b.port, workshop, 'Bot 1', '127.0.0.31');
+      await joinAs(a.port, workshop, 'Bot 2', '127.0.0.31');
+      const fourth = await connect(b.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Bot 3' }, undefined, '127.0.0.31');
+      assert.match((await fourth.next('error')).message, /^too many joins from your network: at most 3 at once/, 'the other hub knows this address used its burst');
+      await joinAs(b.port, workshop, 'Grace', '127.0.0.32');
+      await joinAs(a.port, workshop, 'Linus', '127.0.0.33');
+      const sixth = await connect(b.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Ada' }, undefined, '127.0.0.34');
+      assert.match((await sixth.next('error')).message, /^too many people are joining this workshop at once: at most 5/);
+    } finally {
+      await a.close();
+      await b.close();
+      await sa.close();
+      await sb.close();
+    }
+  });
+
+  test('a hub killed while its console looks at an attendee: the other hub stops relaying that attendee’s files', async () => {
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const sa = await openRedisStore(url);
+    const a = await createHub({ store: sa, dist });
+    // The instructor's hub is a process of its own, to be killed without a word to anyone.
+    const child = spawn(process.execPath, ['workshop/cli.ts', '--no-build', '--dist', dist, '--redis-url', url, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => child.once('exit', r));
+    // Whatever a hub publishes, as Redis carries it.
+    const watcher = await openRedisStore(url);
+    const relayed: string[] = [];
+    watcher.subscribe((m) => m.type === 'files' && relayed.push(m.files['server.ts']!));
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the hub did not start: ${out}`)), 30_000);
+        child.stdout.on('data', () => {
+          const m = /localhost:(\d+)\/workshop\//.exec(out);
+          if (m) (clearTimeout(timer), resolve(Number(m[1])));
+        });
+      });
+      const { instructor, workshop } = await setup({ port, secret: a.secret, close: async () => {} });
+      const grace = await joinAs(a.port, workshop, 'Grace');
+      instructor.send({ type: 'look', workshop: workshop.id, attendee: grace.joined.attendee });
+      await grace.c.next('look', (m) => m.on);
+      grace.c.send({ type: 'files', lesson: 'async-tasks', step: 'make-it-async', files: { 'server.ts': 'while looked at' } });
+      await instructor.next('files', (m) => m.files['server.ts'] === 'while looked at');
+
+      child.kill('SIGKILL');
+      await exited;
+      // Grace's hub stops hearing the dead hub's heartbeat, and tells her the look is over.
+      await grace.c.next('look', (m) => !m.on, 20_000);
+      grace.c.send({ type: 'files', lesson: 'async-tasks', step: 'make-it-async', files: { 'server.ts': 'after the hub died' } });
+      grace.c.send({ type: 'ping' });
+      await grace.c.next('pong');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(relayed, ['while looked at'], 'nothing is relayed once the looking hub is gone');
+    } finally {
+      child.kill('SIGKILL');
+      await a.close();
+      await sa.close();
+      await watcher.close();
+    }
+  });
 });
 
 describe('joins are rate-limited per address and per workshop', () => {
@@ -347,6 +419,14 @@ describe('joins are rate-limited per address and per workshop', () => {
     instructor.send({ type: 'open', workshop: workshop.id });
     const { attendees } = await instructor.next('console');
     assert.deepEqual(attendees.map((a) => a.name).sort(), ['Bot 0', 'Bot 1', 'Bot 3', 'Grace', 'Linus'], 'the refused ones are not in the class');
+  });
+
+  test('IPv6 clients are counted by their /64: other addresses of one network share its joins, another network has its own', async () => {
+    const { workshop } = await setup(hub);
+    const via = (address: string, name: string) => connect(hub.port, { type: 'hello', role: 'join', code: workshop.code, name }, undefined, undefined, { 'x-forwarded-for': address });
+    for (const [i, address] of ['2001:db8:7:1::a', '2001:db8:7:1:ffff::b', '2001:0db8:0007:0001::c'].entries()) await (await via(address, `Bot ${i}`)).next('welcome');
+    assert.match(await refusal(await via('2001:db8:7:1::d', 'Bot 3')), /^too many joins from your network/);
+    await (await via('2001:db8:7:2::a', 'Grace')).next('welcome');
   });
 
   test('past the burst, one workshop refuses joins from any address, in words; another workshop still takes them', async () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Attendee, Broadcast, Workshop } from '../../workshop/schema.ts';
+import { publicAttendee, type Attendee, type Broadcast, type Workshop } from '../../workshop/schema.ts';
 import { openRedisStore } from '../../workshop/store/redis.ts';
 import { openSqliteStore } from '../../workshop/store/sqlite.ts';
 import { CodeTaken, type WorkshopStore } from '../../workshop/store/types.ts';
@@ -122,6 +122,48 @@ function contract(kind: string, open: () => Promise<WorkshopStore>) {
       assert.equal((await s2.workshop('w1'))?.title, 'Renamed');
     });
 
+    test('"nothing to change" is decided on the record as stored, not on what this store wrote last', async () => {
+      const [s1, s2] = [await fresh(), await fresh()];
+      await s1.saveAttendee(attendee({ id: 'helped' }));
+      await s1.updateAttendee('helped', (a) => ({ ...a, lastSeen: 3000 }));
+      await s2.updateAttendee('helped', (a) => ({ ...a, note: { kind: 'help', text: 'stuck', at: 3000 } }));
+      // s1 last wrote it without a note: resolving must still see the note s2 added.
+      const resolved = await s1.updateAttendee('helped', (a) => (a.note?.kind === 'help' ? { ...a, note: null } : null));
+      assert.equal(resolved?.note, null);
+      assert.equal((await s2.attendee('helped'))?.note, null);
+      assert.equal((await s2.attendee('helped'))?.lastSeen, 3000);
+    });
+
+    test('an update publishes its announcement once written, and nothing when nothing changed', async () => {
+      const s = await fresh();
+      const seen: Broadcast[] = [];
+      s.subscribe((m) => seen.push(m));
+      await s.saveAttendee(attendee({ id: 'told' }), { type: 'attendee', workshop: 'w1', attendee: publicAttendee(attendee({ id: 'told' })) });
+      await waitUntil(() => seen.length === 1);
+      const announce = (a: Attendee): Broadcast => ({ type: 'workshop', workshop: workshop({ title: `${a.name} changed` }) });
+      await s.updateAttendee('told', (a) => ({ ...a, name: 'Grace' }), announce);
+      await waitUntil(() => seen.length === 2);
+      assert.equal(seen[1]?.type === 'workshop' && seen[1].workshop.title, 'Grace changed');
+      assert.equal((await s.attendee('told'))?.name, 'Grace', 'written before it was told');
+      await s.updateAttendee('told', () => null, announce);
+      await s.updateAttendee('nobody', (a) => a, announce);
+      await s.publish({ type: 'workshop', workshop: workshop({ title: 'marker' }) });
+      await waitUntil(() => seen.length === 3);
+      assert.equal(seen[2]?.type === 'workshop' && seen[2].workshop.title, 'marker', 'no announcement without a change');
+    });
+
+    test('a rate limit: its burst, then the seconds until a token is back, refilled as time passes; keys are separate', async () => {
+      const s = await fresh();
+      const rate = { burst: 2, perSecond: 0.5 };
+      const key = `joins-${Math.random()}`;
+      assert.equal(await s.take(key, rate, 10_000), 0);
+      assert.equal(await s.take(key, rate, 10_000), 0);
+      assert.equal(await s.take(key, rate, 10_000), 2);
+      assert.equal(await s.take(`${key}-other`, rate, 10_000), 0);
+      assert.equal(await s.take(key, rate, 12_000), 0, 'two seconds later one token is back');
+      assert.equal(await s.take(key, rate, 11_000), 2, 'a clock behind the bucket refills nothing');
+    });
+
     test('a published message reaches every subscriber, and an unsubscribed one no more', async () => {
       const s = await fresh();
       const seen: Broadcast[] = [];
@@ -171,6 +213,17 @@ describe('Redis store: several hub instances', () => {
       await waitUntil(() => seen.length === 1);
       assert.equal((await b.workshopByCode('SHARED'))?.id, 'shared');
       await assert.rejects(b.createWorkshop(workshop({ id: 'other', code: 'SHARED' })), CodeTaken);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('two instances spend from one rate-limit bucket', async () => {
+    const [a, b] = [await openRedisStore(`redis://127.0.0.1:${redis.port}`), await openRedisStore(`redis://127.0.0.1:${redis.port}`)];
+    try {
+      const rate = { burst: 3, perSecond: 1 };
+      assert.deepEqual([await a.take('shared', rate, 0), await b.take('shared', rate, 0), await a.take('shared', rate, 0), await b.take('shared', rate, 0)], [0, 0, 0, 1]);
     } finally {
       await a.close();
       await b.close();

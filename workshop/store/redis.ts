@@ -1,12 +1,18 @@
 // The shared store: several hub instances behind a load balancer keep their records in one
 // Redis (string keys holding JSON, a sorted set per list) and fan out through its pub/sub, so
 // an attendee on one instance shows up on a console served by another.
+//
+// Every round trip to Redis is a wait for two processes to be scheduled, which on a loaded
+// machine is what a class's latency is made of: an update is one round trip (a script that
+// compares, writes and publishes), starting from the value this hub wrote last.
 import { Redis } from 'ioredis';
+import type { Rate } from '../limits.ts';
 import { Attendee, Workshop, type Broadcast } from '../schema.ts';
 import { CodeTaken, type WorkshopStore } from './types.ts';
 
 export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): Promise<WorkshopStore> {
-  const options = { lazyConnect: true, maxRetriesPerRequest: 3 };
+  // Auto-pipelining: commands from many attendees in one turn of the event loop leave in one write.
+  const options = { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true };
   const redis = new Redis(url, options);
   const sub = new Redis(url, options);
   // ioredis reconnects by itself; its errors surface as failed commands, not as crashes.
@@ -27,8 +33,9 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     attendee: (id: string) => `${prefix}a:${id}`,
     attendees: (w: string) => `${prefix}w:${w}:attendees`,
     channel: `${prefix}events`,
+    bucket: (key: string) => `${prefix}limit:${key}`,
   };
-  const listeners = new Set<(m: Broadcast) => void>();
+  const listeners = new Set<(m: Broadcast, text: string) => void>();
   await sub.subscribe(k.channel);
   sub.on('message', (_channel: string, raw: string) => {
     let message: Broadcast;
@@ -37,23 +44,83 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     } catch {
       return; // not ours
     }
-    listeners.forEach((l) => l(message));
+    listeners.forEach((l) => l(message, raw));
   });
   const many = async <T>(ids: string[], key: (id: string) => string, parse: (v: unknown) => T): Promise<T[]> =>
     ids.length ? ((await redis.mget(ids.map(key))).filter((v): v is string => v !== null).map((v) => parse(JSON.parse(v)))) : [];
 
-  /** Compare and set, atomically in Redis: written only if the key still holds what was read. */
-  const CAS = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 else return 0 end";
-  async function update<T>(key: string, parse: (v: unknown) => T, change: (v: T) => T | null): Promise<T | null> {
+  /**
+   * Compare, set and publish in one step: written only if the key still holds ARGV[1] (what
+   * this hub saw last), then ARGV[3] (if any) published on ARGV[4], so the write always comes
+   * before the news. Answers {1}, {0} when the key is gone, or {2, what it holds now}.
+   */
+  redis.defineCommand('hotpotUpdate', {
+    numberOfKeys: 1,
+    lua: `local cur = redis.call('GET', KEYS[1])
+      if not cur then return {0} end
+      if cur ~= ARGV[1] then return {2, cur} end
+      redis.call('SET', KEYS[1], ARGV[2])
+      if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[3]) end
+      return {1}`,
+  });
+  /**
+   * A token bucket kept in Redis, so every hub spends from the same one: ARGV burst, tokens per
+   * second, the hub's clock in ms. Answers 0 (a token spent) or the seconds until one is back.
+   * A hub whose clock is behind the bucket's refills nothing; the key expires once full again.
+   */
+  redis.defineCommand('hotpotTake', {
+    numberOfKeys: 1,
+    lua: `local burst, rate, now = tonumber(ARGV[1]), tonumber(ARGV[2]) / 1000, tonumber(ARGV[3])
+      local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+      local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now
+      tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+      local wait = 0
+      if tokens >= 1 then tokens = tokens - 1 else wait = math.max(1, math.ceil((1 - tokens) / rate / 1000)) end
+      redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(math.max(now, at)))
+      redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate) + 1000)
+      return wait`,
+  });
+  type Scripts = {
+    hotpotUpdate(key: string, expected: string, next: string, message: string, channel: string): Promise<[number, string?]>;
+    hotpotTake(key: string, burst: number, perSecond: number, now: number): Promise<number>;
+  };
+  const scripts = redis as unknown as Scripts;
+
+  /**
+   * What this hub last wrote to each record it changes, so the next change starts from it
+   * without a read. Another hub's write in between only costs the script's retry. The most
+   * recently written 5,000 (a few classes' worth) are kept.
+   */
+  const last = new Map<string, string>();
+  const remember = (key: string, raw: string) => {
+    last.delete(key);
+    last.set(key, raw);
+    if (last.size > 5_000) last.delete(last.keys().next().value!);
+  };
+
+  async function update<T>(key: string, parse: (v: unknown) => T, change: (v: T) => T | null, announce?: (v: T) => Broadcast): Promise<T | null> {
+    let raw = last.get(key) ?? null;
+    let remembered = raw !== null;
+    if (raw === null) raw = await redis.get(key);
     for (let attempt = 0; attempt < 100; attempt++) {
-      const raw = await redis.get(key);
-      if (raw === null) return null;
-      const current = parse(JSON.parse(raw));
+      if (raw === null) return last.delete(key), null;
+      // What this hub wrote was validated then; what it reads is validated now.
+      const current = remembered ? (JSON.parse(raw) as T) : parse(JSON.parse(raw));
       const next = change(current);
-      if (next === null) return current;
-      const text = JSON.stringify(parse(next));
-      if ((await redis.eval(CAS, 1, key, raw, text)) === 1) return next;
-      // Another instance wrote it meanwhile: read again and redo the change on its result.
+      if (next === null) {
+        if (!remembered) return current;
+        // "Nothing to change" must be decided on what Redis holds, not on what this hub saw.
+        raw = await redis.get(key);
+        remembered = false;
+        continue;
+      }
+      const value = parse(next);
+      const text = JSON.stringify(value);
+      const [status, now] = await scripts.hotpotUpdate(key, raw, text, announce ? JSON.stringify(announce(value)) : '', k.channel);
+      if (status === 1) return remember(key, text), value;
+      // Gone, or another instance wrote it meanwhile: redo the change on what it holds now.
+      raw = status === 0 ? null : now!;
+      remembered = false;
     }
     throw new Error(`could not update ${key}: it kept changing under this hub`);
   }
@@ -86,11 +153,15 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     async workshops() {
       return many(await redis.zrevrange(k.workshops, 0, -1), k.workshop, (v) => Workshop.parse(v));
     },
-    async saveAttendee(a) {
-      await redis.multi().set(k.attendee(a.id), JSON.stringify(Attendee.parse(a))).zadd(k.attendees(a.workshop), 'NX', a.joinedAt, a.id).exec();
+    async saveAttendee(a, announce) {
+      const text = JSON.stringify(Attendee.parse(a));
+      const m = redis.multi().set(k.attendee(a.id), text).zadd(k.attendees(a.workshop), 'NX', a.joinedAt, a.id);
+      if (announce) m.publish(k.channel, JSON.stringify(announce));
+      await m.exec();
+      remember(k.attendee(a.id), text);
     },
-    updateAttendee: (id, change) => update(k.attendee(id), (v) => Attendee.parse(v), change),
-    updateWorkshop: (id, change) => update(k.workshop(id), (v) => Workshop.parse(v), change),
+    updateAttendee: (id, change, announce) => update(k.attendee(id), (v) => Attendee.parse(v), change, announce),
+    updateWorkshop: (id, change, announce) => update(k.workshop(id), (v) => Workshop.parse(v), change, announce),
     async attendee(id) {
       const v = await redis.get(k.attendee(id));
       return v === null ? null : Attendee.parse(JSON.parse(v));
@@ -98,6 +169,8 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     async attendees(workshop) {
       return many(await redis.zrange(k.attendees(workshop), 0, -1), k.attendee, (v) => Attendee.parse(v));
     },
+    attendeeCount: (workshop) => redis.zcard(k.attendees(workshop)),
+    take: (key: string, rate: Rate, now: number) => scripts.hotpotTake(k.bucket(key), rate.burst, rate.perSecond, now),
     async publish(message) {
       await redis.publish(k.channel, JSON.stringify(message));
     },

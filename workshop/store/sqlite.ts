@@ -2,6 +2,7 @@
 // addon). Every change is written before the hub answers, so a killed hub loses nothing.
 // Fan-out stays in this process: one hub owns one file.
 import { DatabaseSync } from 'node:sqlite';
+import { memoryBuckets } from '../limits.ts';
 import { Attendee, Workshop, type Broadcast } from '../schema.ts';
 import { CodeTaken, type WorkshopStore } from './types.ts';
 
@@ -26,8 +27,16 @@ export function openSqliteStore(file: string): WorkshopStore {
     putAttendee: db.prepare('INSERT INTO attendees (id, workshop, joined_at, data) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data'),
     attendee: db.prepare('SELECT data FROM attendees WHERE id = ?'),
     attendees: db.prepare('SELECT data FROM attendees WHERE workshop = ? ORDER BY joined_at, id'),
+    attendeeCount: db.prepare('SELECT count(*) AS n FROM attendees WHERE workshop = ?'),
   };
-  const listeners = new Set<(m: Broadcast) => void>();
+  const listeners = new Set<(m: Broadcast, text: string) => void>();
+  // One hub owns the file, so its rate limits can stay in its memory.
+  const buckets = memoryBuckets();
+  const publish = (message: Broadcast) => {
+    const text = JSON.stringify(message);
+    // Asynchronous, as over Redis: a subscriber never runs inside the publisher's call.
+    queueMicrotask(() => listeners.forEach((l) => l(message, text)));
+  };
   const row = (r: unknown) => (r as { data: string } | undefined)?.data;
   const ws = (data: string | undefined) => (data === undefined ? null : Workshop.parse(JSON.parse(data)));
   const at = (data: string | undefined) => (data === undefined ? null : Attendee.parse(JSON.parse(data)));
@@ -52,29 +61,33 @@ export function openSqliteStore(file: string): WorkshopStore {
     workshop: async (id) => ws(row(q.workshop.get(id))),
     workshopByCode: async (code) => ws(row(q.byCode.get(code))),
     workshops: async () => q.workshops.all().map((r) => ws(row(r))!),
-    async saveAttendee(a) {
+    async saveAttendee(a, announce) {
       q.putAttendee.run(a.id, a.workshop, a.joinedAt, JSON.stringify(Attendee.parse(a)));
+      if (announce) publish(announce);
     },
     attendee: async (id) => at(row(q.attendee.get(id))),
     // node:sqlite is synchronous: nothing else runs between the read and the write.
-    async updateAttendee(id, change) {
+    async updateAttendee(id, change, announce) {
       const a = at(row(q.attendee.get(id)));
       const next = a && change(a);
       if (!next) return a;
       q.putAttendee.run(next.id, next.workshop, next.joinedAt, JSON.stringify(Attendee.parse(next)));
+      if (announce) publish(announce(next));
       return next;
     },
-    async updateWorkshop(id, change) {
+    async updateWorkshop(id, change, announce) {
       const w = ws(row(q.workshop.get(id)));
       const next = w && change(w);
       if (!next) return w;
       q.updateWorkshop.run(JSON.stringify(Workshop.parse(next)), id);
+      if (announce) publish(announce(next));
       return next;
     },
     attendees: async (workshop) => q.attendees.all(workshop).map((r) => at(row(r))!),
+    attendeeCount: async (workshop) => (q.attendeeCount.get(workshop) as { n: number }).n,
+    take: async (key, rate, now) => buckets.take(key, rate, now),
     async publish(message) {
-      // Asynchronous, as over Redis: a subscriber never runs inside the publisher's call.
-      queueMicrotask(() => listeners.forEach((l) => l(message)));
+      publish(message);
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -1,6 +1,7 @@
 // What the hub needs from a place to keep the workshop: records that survive a restart, and a
 // fan-out that reaches every hub instance sharing the store. SQLite (one process, a file) and
 // Redis (several processes behind a load balancer) both pass test/unit/workshop-store-contract.ts.
+import type { Rate } from '../limits.ts';
 import type { Attendee, Broadcast, Workshop } from '../schema.ts';
 
 export interface WorkshopStore {
@@ -14,19 +15,29 @@ export interface WorkshopStore {
   workshopByCode(code: string): Promise<Workshop | null>;
   /** Newest first. */
   workshops(): Promise<Workshop[]>;
-  saveAttendee(a: Attendee): Promise<void>;
+  /** `announce`: published once the attendee is written (with it, in one step, where the store can). */
+  saveAttendee(a: Attendee, announce?: Broadcast): Promise<void>;
   /**
    * Read, change and write one record as one step, even with other hub instances writing
    * the same record: the result of `change` (null: leave it as it is), or null if none.
+   * `announce`: what to publish about the written record, after it is written (never when
+   * nothing changed).
    */
-  updateAttendee(id: string, change: (a: Attendee) => Attendee | null): Promise<Attendee | null>;
-  updateWorkshop(id: string, change: (w: Workshop) => Workshop | null): Promise<Workshop | null>;
+  updateAttendee(id: string, change: (a: Attendee) => Attendee | null, announce?: (a: Attendee) => Broadcast): Promise<Attendee | null>;
+  updateWorkshop(id: string, change: (w: Workshop) => Workshop | null, announce?: (w: Workshop) => Broadcast): Promise<Workshop | null>;
   attendee(id: string): Promise<Attendee | null>;
   /** In the order they joined. */
   attendees(workshop: string): Promise<Attendee[]>;
+  attendeeCount(workshop: string): Promise<number>;
+  /**
+   * Spends a token from the bucket `key` (shared by every hub on this store), or answers in
+   * how many seconds one is back. `now`: the hub's clock, in ms.
+   */
+  take(key: string, rate: Rate, now: number): Promise<number>;
   /** Delivered to every subscriber of every instance on this store, this one included. */
   publish(message: Broadcast): Promise<void>;
-  subscribe(listener: (message: Broadcast) => void): () => void;
+  /** `text`: the message as JSON, serialized once for every socket it goes to. */
+  subscribe(listener: (message: Broadcast, text: string) => void): () => void;
   close(): Promise<void>;
 }
 

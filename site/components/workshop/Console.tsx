@@ -604,25 +604,28 @@ function Numbers({ attendees }: { attendees: AttendeeView[] }) {
         const rows = attendees.flatMap((a) => (a.results[key] ? [{ name: a.name, ...a.results[key]! }] : [])).sort((x, y) => y.value - x.value);
         const max = Math.max(...rows.map((r) => Math.abs(r.value))) || 1;
         const latest = rows.reduce((l, r) => (r.at > l.at ? r : l));
-        const bar = 18;
+        // HTML, not a scaled SVG: the labels keep the page's font size at any width (a phone's
+        // too), and the name moves above its bar when the row is narrow.
         return (
           <figure class="ws-numbers" key={key} data-experiment={key}>
             <figcaption>
               {latest.label} <span class="ws-muted">({rows.length} machine{rows.length === 1 ? '' : 's'}, {latest.unit})</span>
             </figcaption>
-            <svg viewBox={`0 0 480 ${rows.length * bar}`} width="100%" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
+            <div class="ws-chart" role="img" aria-label={`${latest.label}: ${rows.map((r) => `${r.name} ${r.value} ${r.unit}`).join(', ')}`}>
               {rows.map((r, i) => (
-                <g key={r.name + i} transform={`translate(0 ${i * bar})`}>
-                  <text x="0" y={bar - 5} font-size="12" fill="currentColor">
-                    {r.name.length > 18 ? `${r.name.slice(0, 17)}…` : r.name}
-                  </text>
-                  <rect x="130" y="3" height={bar - 6} width={(Math.abs(r.value) / max) * 250} fill="var(--hp-accent)" rx="2" />
-                  <text x={136 + (Math.abs(r.value) / max) * 250} y={bar - 5} font-size="12" fill="currentColor">
+                <div class="ws-chart-row" key={r.name + i}>
+                  <span class="ws-chart-name" title={r.name}>
+                    {r.name}
+                  </span>
+                  <span class="ws-chart-track">
+                    <span class="ws-chart-fill" style={{ width: `${(Math.abs(r.value) / max) * 100}%` }} />
+                  </span>
+                  <span class="ws-chart-value">
                     {r.value.toLocaleString()} {r.unit}
-                  </text>
-                </g>
+                  </span>
+                </div>
               ))}
-            </svg>
+            </div>
           </figure>
         );
       })}
