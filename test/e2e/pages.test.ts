@@ -64,7 +64,7 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
         const hover = page.locator('.monaco-hover-content');
         return (await hover.count()) > 0 && /class Worker/.test(await hover.first().innerText());
       },
-      60_000,
+      120_000,
       1000,
     );
     await context.close();

@@ -176,7 +176,7 @@ describe('the WebSockets lesson, as a reader uses it', { timeout: 20 * 60_000 },
     await waitFor('the figures to count this instance\'s clients', async () => /instance b: [1-9]\d* connected/.test(await monitor.locator('.figures').innerText()), 15_000);
     // The index page draws the same feed, larger.
     await chat.getByRole('link', { name: 'All rooms' }).click();
-    await chat.locator('#monitor canvas').first().waitFor({ timeout: 15_000 });
+    await chat.locator('#monitor canvas').first().waitFor({ timeout: 60_000 });
     const before = Number(await chat.locator('#monitor').getAttribute('data-samples'));
     await waitFor('the index page\'s chart to move', async () => Number(await chat.locator('#monitor').getAttribute('data-samples')) > before, 15_000);
   });
