@@ -4,9 +4,11 @@
 // pass and 1 on fail, always within its own deadline.
 import WebSocket, { WebSocketServer } from 'ws';
 
-// The manifest passes the two instances' ports: node checks/<step>.ts <chat-a> <chat-b>.
-const [portA = '8001', portB = '8002'] = process.argv.slice(2);
+// The manifest passes the two instances' ports, and the broker's to the checks that look
+// inside it: node checks/<step>.ts <chat-a> <chat-b> [<broker>].
+const [portA = '8001', portB = '8002', portBroker = '6379'] = process.argv.slice(2);
 export const INSTANCES = { a: Number(portA), b: Number(portB) } as const;
+export const BROKER_URL = `redis://127.0.0.1:${Number(portBroker)}`;
 export type Instance = keyof typeof INSTANCES;
 
 /** Thrown to fail the check with a reason for the reader. */
@@ -115,20 +117,29 @@ export class Participant {
   }
 }
 
-const open = new Set<Participant>();
+const opened = new Set<Participant>();
 
 /**
  * Connects a participant to a room on one instance, as the room page does; with `after`, as
  * the page does when it reconnects: asking for the messages after the last id it showed.
  */
 export async function join(instance: Instance, room: string, name: string, options: WebSocket.ClientOptions & { after?: string } = {}): Promise<Participant> {
+  const participant = await connect(instance, room, name, options);
+  // Wait for the welcome, so the server has finished connect() before the check goes on.
+  if (!(await participant.waitFor((e) => e.type === 'welcome', 3000)))
+    throw new Fail(`${participant.label} connected but was never welcomed: did connect() fail? Look at chat-${instance}'s terminal.`);
+  return participant;
+}
+
+/** Opens the WebSocket, as join() does, without waiting for the welcome. */
+export async function connect(instance: Instance, room: string, name: string, options: WebSocket.ClientOptions & { after?: string } = {}): Promise<Participant> {
   const { after, ...wsOptions } = options;
   const query = new URLSearchParams({ name, ...(after ? { after } : {}) });
   const url = `ws://127.0.0.1:${INSTANCES[instance]}/ws/chat/${room}?${query}`;
   const socket = new WebSocket(url, { handshakeTimeout: 3000, ...wsOptions });
   // Listening from the start: the welcome can arrive in the same packet as the handshake.
   const participant = new Participant(socket, name, room, instance);
-  open.add(participant);
+  opened.add(participant);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('unexpected-response', (_req, res) => reject(new Fail(`chat-${instance} answered ${res.statusCode} to the WebSocket upgrade on /ws/chat/${room}: is the route in routing.ts?`)));
@@ -144,9 +155,6 @@ export async function join(instance: Instance, room: string, name: string, optio
       );
     });
   });
-  // Wait for the welcome, so the server has finished connect() before the check goes on.
-  if (!(await participant.waitFor((e) => e.type === 'welcome', 3000)))
-    throw new Fail(`${participant.label} connected but was never welcomed: did connect() fail? Look at chat-${instance}'s terminal.`);
   return participant;
 }
 
@@ -174,7 +182,10 @@ async function clientWorksHere(): Promise<boolean> {
   }
 }
 
-/** Runs a check: prints its last line and exits 0 or 1, closing every socket it opened. */
+/**
+ * Runs a check: prints its last line and exits 0 or 1, closing every socket it opened (the
+ * exit ends whatever else it started, such as a broker connection).
+ */
 export async function check(run: () => Promise<string>) {
   let code = 1;
   let last: string;
@@ -184,7 +195,7 @@ export async function check(run: () => Promise<string>) {
   } catch (err) {
     last = err instanceof Fail ? err.message : `The check itself failed: ${(err as Error)?.stack ?? err}`;
   }
-  for (const p of open) p.socket.terminate();
+  for (const p of opened) p.socket.terminate();
   console.log(last);
   process.exit(code);
 }
