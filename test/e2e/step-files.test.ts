@@ -105,16 +105,17 @@ describe('step files', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(await box(), before, 'the panes did not move when the sandbox started');
 
     // The web terminal is shown; the worker's Kill and Restart are there all the same.
-    await page.getByRole('tab', { name: /^web/ }).click();
-    assert.equal(await page.getByRole('tab', { name: /^web/ }).getAttribute('aria-selected'), 'true');
-    await waitFor('the worker ready', async () => /running/.test(await page.getByRole('tab', { name: /^worker/ }).innerText()));
+    const tab = (name: string) => workbench.getByRole('tablist', { name: 'Processes' }).getByRole('tab', { name: new RegExp(`^${name}\\b`) });
+    await tab('web').click();
+    assert.equal(await tab('web').getAttribute('aria-selected'), 'true');
+    await waitFor('the worker ready', async () => /running/.test(await tab('worker').innerText()));
     const kill = button('Kill worker');
     await kill.focus();
     await page.keyboard.press('Enter');
-    await waitFor('the worker killed', async () => /killed/.test(await page.getByRole('tab', { name: /^worker/ }).innerText()));
-    assert.equal(await page.getByRole('tab', { name: /^web/ }).getAttribute('aria-selected'), 'true', 'the web terminal stays shown');
+    await waitFor('the worker killed', async () => /killed/.test(await tab('worker').innerText()));
+    assert.equal(await tab('web').getAttribute('aria-selected'), 'true', 'the web terminal stays shown');
     await button('Restart worker').click();
-    await waitFor('the worker back', async () => /running/.test(await page.getByRole('tab', { name: /^worker/ }).innerText()), 60_000);
+    await waitFor('the worker back', async () => /running/.test(await tab('worker').innerText()), 60_000);
     await button('Stop').click();
     await context.close();
   });
