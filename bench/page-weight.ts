@@ -1,6 +1,7 @@
 // `node bench/page-weight.ts`: each page's HTML as the runner sends it (`npm start`, no build),
 // on the wire with brotli, with gzip and uncompressed, and how much of it is the workbench's
-// island props (every step's files). Sizes, not timings: they do not depend on the machine.
+// island props (the workbench's manifest and step names; each step's files are fetched when it
+// is opened, see site/integration/step-files.ts). Sizes, not timings: they do not depend on the machine.
 import { request } from 'node:http';
 import { cleanup, startCourse } from '../test/e2e/harness.ts';
 

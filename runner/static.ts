@@ -207,8 +207,9 @@ export function createStaticSite(distDir: string, token: string): StaticSite {
     }
     headers['Content-Length'] = info.size;
     headers['Last-Modified'] = info.mtime.toUTCString();
-    // Astro fingerprints everything under /_astro/: it never changes under the same name.
-    headers['Cache-Control'] = urlPath.startsWith('/_astro/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+    // Astro fingerprints everything under /_astro/, and a step's files are named by a hash of
+    // their contents (site/integration/step-files.ts): neither changes under the same name.
+    headers['Cache-Control'] = /^\/(_astro|steps)\//.test(urlPath) ? 'public, max-age=31536000, immutable' : 'no-cache';
     const since = req.headers['if-modified-since'];
     if (status === 200 && since && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(since) / 1000)) {
       res.writeHead(304, { ...courseHeaders, 'Cache-Control': headers['Cache-Control'] as string, 'Last-Modified': headers['Last-Modified'] as string });

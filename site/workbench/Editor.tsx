@@ -15,6 +15,7 @@ export function Editor({ model }: { model: WorkbenchModel }) {
   const [load, setLoad] = useState(false);
   const [mounted, setMounted] = useState(false);
   const starting = model.runState.value === 'starting';
+  const stepFiles = model.stepFiles.value;
   useEffect(() => {
     if (engaged && (wanted || !starting)) setLoad(true);
   }, [engaged, wanted, starting]);
@@ -37,7 +38,18 @@ export function Editor({ model }: { model: WorkbenchModel }) {
   return (
     <div class="hp-editor" data-engaged={engaged ? 'true' : 'false'} onPointerDown={() => setWanted(true)} onFocusIn={() => setWanted(true)}>
       <div class="hp-editor-host" ref={host} />
-      {!mounted && (
+      {stepFiles.state === 'loading' && (
+        <p class="hp-editor-static hp-files-state" role="status" data-testid="step-files" data-state="loading">
+          Loading step {model.stepIndex.value + 1}'s files…
+        </p>
+      )}
+      {stepFiles.state === 'error' && (
+        <div class="hp-editor-static hp-files-state" role="alert" data-testid="step-files" data-state="error">
+          <p>{stepFiles.message}</p>
+          <button class="hp-button" onClick={() => model.retryStepFiles()}>Retry</button>
+        </div>
+      )}
+      {!mounted && stepFiles.state === 'ready' && (
         <pre class="hp-editor-static" tabIndex={0} aria-label={`${path} (click to edit)`}>
           {model.files.value[path]}
         </pre>
@@ -83,7 +95,14 @@ function mountMonaco({ monaco, languageOf, loadSandboxTypes, themeFor }: Monaco,
   dark.addEventListener('change', onScheme);
   subscriptions.push(() => dark.removeEventListener('change', onScheme));
   // Files replaced wholesale (Reset, Solution, another step): push them into the models.
-  subscriptions.push(model.revision.subscribe(() => sync()));
+  // (A step whose files just arrived may keep the file name shown: its model is new.)
+  subscriptions.push(
+    model.revision.subscribe(() => {
+      sync();
+      const m = models.get(model.activeFile.value);
+      if (m && editor.getModel() !== m) editor.setModel(m);
+    }),
+  );
   subscriptions.push(
     model.activeFile.subscribe((p) => {
       const m = models.get(p);

@@ -28,7 +28,8 @@ function build(paths: string[]): Node[] {
 }
 
 export function FileTree({ model }: { model: WorkbenchModel }) {
-  const tree = build(Object.keys(model.files.value));
+  // Until the step's files arrive, their names (which the page carries) draw the tree.
+  const tree = build(model.ready ? Object.keys(model.files.value) : [...model.step.value.paths]);
   const active = model.activeFile.value;
   const changed = model.changed.value;
   const render = (nodes: Node[]) => (

@@ -10,7 +10,7 @@ export function Solution({ model }: { model: WorkbenchModel }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const host = useRef<HTMLDivElement>(null);
   const open = model.solutionOpen.value;
-  const { solution } = model.step.value;
+  const solution = model.solution.value;
   const files = model.files.value;
   const differing = [...new Set([...Object.keys(solution), ...Object.keys(files)])].filter((p) => solution[p] !== files[p]).sort();
   const [shown, setShown] = useState(differing[0] ?? '');

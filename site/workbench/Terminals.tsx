@@ -1,5 +1,5 @@
 // One terminal tab per sandbox process (xterm.js, loaded on demand; ANSI colours kept),
-// with the process's state and, where the manifest allows, Kill and Restart.
+// with the process's state and, where the manifest allows, Kill and Restart (always in reach).
 import { useEffect, useRef } from 'preact/hooks';
 import type { WorkbenchModel } from './model.ts';
 import { onTabListKey, rovingTabIndex } from './tabs.ts';
@@ -17,6 +17,7 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
   const { processes: defs } = model.data.manifest;
   const active = model.activeTerminal.value;
   const states = model.processes.value;
+  const killable = defs.filter((p) => p.killable);
   return (
     <div class="hp-terminals">
       <div class="hp-tabs" role="tablist" aria-label="Processes" onKeyDown={onTabListKey}>
@@ -40,26 +41,32 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
           );
         })}
       </div>
-      {defs.filter((p) => p.name === active).map((p) => {
-        const st = states[p.name]?.state;
-        const alive = st === 'ready' || st === 'starting';
-        return (
-          <div class="hp-process-bar">
-            <code class="hp-command" title={p.description}>{p.command.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}</code>
-            {states[p.name]?.detail && <span class="hp-muted">{states[p.name]!.detail}</span>}
-            {p.killable && (
-              <>
-                <button class="hp-small" disabled={!alive} onClick={() => void model.kill(p.name)}>
-                  Kill {p.name}
-                </button>
-                <button class="hp-small" disabled={!model.running.value || alive} onClick={() => void model.restart(p.name)}>
-                  Restart {p.name}
-                </button>
-              </>
-            )}
-          </div>
-        );
-      })}
+      {defs.filter((p) => p.name === active).map((p) => (
+        <div class="hp-process-bar">
+          <code class="hp-command" title={p.description}>{p.command.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}</code>
+          {states[p.name]?.detail && <span class="hp-muted hp-process-detail">{states[p.name]!.detail}</span>}
+          {/* Kill and Restart for every killable process, whichever terminal is shown: the
+              reader kills the worker while watching the web server's log. */}
+          {killable.length > 0 && (
+            <span class="hp-process-actions" role="group" aria-label="Process controls">
+              {killable.map((k) => {
+                const kst = states[k.name]?.state;
+                const alive = kst === 'ready' || kst === 'starting';
+                return (
+                  <>
+                    <button class="hp-small" disabled={!alive} onClick={() => void model.kill(k.name)}>
+                      Kill {k.name}
+                    </button>
+                    <button class="hp-small" disabled={!model.running.value || alive} onClick={() => void model.restart(k.name)}>
+                      Restart {k.name}
+                    </button>
+                  </>
+                );
+              })}
+            </span>
+          )}
+        </div>
+      ))}
       {defs.map((p) => (
         <Terminal key={p.name} model={model} process={p.name} hidden={active !== p.name} />
       ))}

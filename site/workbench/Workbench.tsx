@@ -4,7 +4,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { connectRuntime, connectsLocallyFirst } from './connect.ts';
 import { Editor } from './Editor.tsx';
 import { FileTree } from './FileTree.tsx';
-import { WorkbenchModel, unpackWorkbenchData, type PackedWorkbenchData } from './model.ts';
+import { WorkbenchModel, type WorkbenchData } from './model.ts';
 import { BrokerPanel } from './BrokerPanel.tsx';
 import { Preview } from './Preview.tsx';
 import { Solution } from './Solution.tsx';
@@ -19,8 +19,7 @@ type Pane = 'code' | 'terminal' | 'preview';
 const PANE_NAMES: Record<Pane, string> = { code: 'the editor', terminal: 'the terminals', preview: 'the preview' };
 const NARROW = '(max-width: 900px)';
 
-export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
-  const data = useMemo(() => unpackWorkbenchData(packed), []);
+export default function Workbench({ data }: { data: WorkbenchData }) {
   const model = useMemo(() => new WorkbenchModel(data, (ask) => connectRuntime(data.manifest, ask)), []);
   const [narrow, setNarrow] = useState(false);
   const [pane, setPane] = useState<Pane>('code');
@@ -172,10 +171,10 @@ export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
             <button class="hp-button" onClick={() => void model.stop()} disabled={!model.running.value} title="Stop (Alt+Shift+S)" aria-keyshortcuts="Alt+Shift+S">
               Stop
             </button>
-            <button class="hp-button" onClick={() => model.reset()} title="Restore this step's starting files">
+            <button class="hp-button" onClick={() => model.reset()} disabled={!model.ready} title="Restore this step's starting files">
               Reset
             </button>
-            <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} title="Show this step's reference solution">
+            <button class="hp-button" onClick={() => (model.solutionOpen.value = true)} disabled={!model.ready} title="Show this step's reference solution">
               Solution
             </button>
             <button class="hp-button" onClick={() => void model.runCheck()} disabled={check.state === 'running' || runState === 'stopping'} title="Check this step (Alt+Shift+C)" aria-keyshortcuts="Alt+Shift+C">
@@ -206,7 +205,7 @@ export default function Workbench({ packed }: { packed: PackedWorkbenchData }) {
             Keyboard
           </button>
           <span class="hp-run-state" role="status">
-            {runState === 'idle' ? '' : `Sandbox ${runState}`}
+            {runState === 'idle' ? 'Sandbox not started' : `Sandbox ${runState}`}
           </span>
         </div>
         {runState === 'failed' && model.runMessage.value && (

@@ -6,49 +6,29 @@ import type { ProcessState } from '../../engine/contract.ts';
 import type { CheckResult, RunHandle, RunState, RuntimeKind, SandboxRuntime } from '../runtime/types.ts';
 import type { Connection, ConnectRequest } from './connect.ts';
 import { storage } from './storage.ts';
+import { fetchStepFiles, type StepFiles } from './step-files.ts';
 
-export interface StepData {
+/**
+ * A step as the lesson page carries it: its names and where its files are. The files and
+ * solution themselves are fetched when the step is opened (./step-files.ts), so the page's
+ * HTML carries no file contents.
+ */
+export interface StepMeta {
   id: string;
   title: string;
-  files: FileMap;
-  solution: FileMap;
+  /** The step's starting file names: the file tree is drawn before the contents arrive. */
+  paths: string[];
+  /** The step's files and solution (JSON, named by a hash of its contents). */
+  url: string;
 }
 export interface WorkbenchData {
   lesson: string;
   manifest: SandboxManifest;
-  steps: StepData[];
+  steps: StepMeta[];
 }
 
-/**
- * WorkbenchData as the page carries it: every distinct file's contents once, and each step's
- * files and solution as indexes into them. Steps share most of their files (a step starts
- * where the last one's solution ended), so the page carries each of them once, not per step.
- */
-export interface PackedWorkbenchData {
-  lesson: string;
-  manifest: SandboxManifest;
-  contents: string[];
-  steps: { id: string; title: string; files: Record<string, number>; solution: Record<string, number> }[];
-}
-
-export function packWorkbenchData(data: WorkbenchData): PackedWorkbenchData {
-  const contents: string[] = [];
-  const index = new Map<string, number>();
-  const ref = (files: FileMap) =>
-    Object.fromEntries(
-      Object.entries(files).map(([path, text]) => {
-        let i = index.get(text);
-        if (i === undefined) index.set(text, (i = contents.push(text) - 1));
-        return [path, i];
-      }),
-    );
-  return { lesson: data.lesson, manifest: data.manifest, contents, steps: data.steps.map((s) => ({ id: s.id, title: s.title, files: ref(s.files), solution: ref(s.solution) })) };
-}
-
-export function unpackWorkbenchData(packed: PackedWorkbenchData): WorkbenchData {
-  const files = (refs: Record<string, number>): FileMap => Object.fromEntries(Object.entries(refs).map(([path, i]) => [path, packed.contents[i]!]));
-  return { lesson: packed.lesson, manifest: packed.manifest, steps: packed.steps.map((s) => ({ id: s.id, title: s.title, files: files(s.files), solution: files(s.solution) })) };
-}
+/** The current step's files: on their way, here, or failed to arrive (with a Retry). */
+export type StepFilesView = { state: 'loading' } | { state: 'ready'; step: string; files: StepFiles } | { state: 'error'; message: string };
 
 export interface ProcessView {
   state: ProcessState;
@@ -76,6 +56,8 @@ export class WorkbenchModel {
   readonly data: WorkbenchData;
   readonly stepIndex = signal(0);
   readonly files = signal<FileMap>({});
+  /** Whether the current step's files have arrived: until they do, the editor says so. */
+  readonly stepFiles = signal<StepFilesView>({ state: 'loading' });
   readonly activeFile = signal('');
   /** Monaco and xterm load on the first interaction, not with the page. */
   readonly engaged = signal(false);
@@ -139,6 +121,14 @@ export class WorkbenchModel {
   /** Bumped by every connection attempt: progress and results of an older one are ignored. */
   #runtimeSerial = 0;
 
+  /** Each step's files, fetched once (a failed fetch is forgotten, so Retry fetches again). */
+  #fetched = new Map<string, Promise<StepFiles>>();
+  #arrived = new Map<string, StepFiles>();
+  /** Bumped by every step load: files arriving for a step the reader has left are not shown. */
+  #loadSerial = 0;
+  /** The current step's load: what Run waits for. */
+  #loading: Promise<void> = Promise.resolve();
+
   #eventListeners = new Set<(event: WorkbenchEvent) => void>();
   /** Subscribes to the workbench's events; returns the unsubscribe. */
   onEvent(listener: (event: WorkbenchEvent) => void): () => void {
@@ -160,7 +150,8 @@ export class WorkbenchModel {
   constructor(data: WorkbenchData, connect: (ask: ConnectRequest) => Promise<Connection>) {
     this.data = data;
     this.#connect = connect;
-    this.#loadStep(0, false);
+    // The first render (the server's too) shows step 1's file names; its files come in restore().
+    this.activeFile.value = this.#firstFile(data.steps[0]!.paths);
     this.activeTerminal.value = data.manifest.processes[0]!.name;
   }
 
@@ -184,19 +175,72 @@ export class WorkbenchModel {
 
   // ---- files ---------------------------------------------------------------------------
 
+  #firstFile(paths: string[]): string {
+    const open = this.data.manifest.open;
+    return open && paths.includes(open) ? open : paths[0]!;
+  }
+
+  /** A step's files and solution, fetched the first time they are needed. */
+  filesOf(index: number): Promise<StepFiles> {
+    const step = this.data.steps[index]!;
+    let got = this.#fetched.get(step.id);
+    if (!got) {
+      got = fetchStepFiles(step.url).then((files) => (this.#arrived.set(step.id, files), files));
+      const mine = got;
+      this.#fetched.set(step.id, got);
+      got.catch(() => this.#fetched.get(step.id) === mine && this.#fetched.delete(step.id));
+    }
+    return got;
+  }
+
+  /** The current step's starting files ({} until they have arrived). */
+  get #start(): FileMap {
+    const s = this.stepFiles.value;
+    return s.state === 'ready' ? s.files.files : {};
+  }
+
   #loadStep(index: number, withEdits = true): void {
     const step = this.data.steps[index]!;
-    const edits = withEdits ? storage.edits(this.data.lesson, step.id) : {};
+    const serial = ++this.#loadSerial;
+    const show = (got: StepFiles) => {
+      if (serial !== this.#loadSerial) return;
+      const edits = withEdits ? storage.edits(this.data.lesson, step.id) : {};
+      batch(() => {
+        this.stepFiles.value = { state: 'ready', step: step.id, files: got };
+        this.files.value = { ...got.files, ...edits };
+        if (this.files.value[this.activeFile.value] === undefined) this.activeFile.value = this.#firstFile(Object.keys(got.files));
+        this.revision.value++;
+      });
+    };
     batch(() => {
       this.stepIndex.value = index;
-      this.files.value = { ...step.files, ...edits };
-      const open = this.data.manifest.open;
-      if (!this.files.value[this.activeFile.value]) this.activeFile.value = open && this.files.value[open] !== undefined ? open : Object.keys(step.files)[0]!;
       this.check.value = { state: 'idle' };
       this.#checkSerial++;
-      this.revision.value++;
       if (this.undo.value?.step !== step.id) this.undo.value = null;
+      const arrived = this.#arrived.get(step.id);
+      if (arrived) return show(arrived);
+      // Until they arrive: the step's file names, and no contents anyone could edit or run.
+      this.stepFiles.value = { state: 'loading' };
+      this.files.value = {};
+      if (!step.paths.includes(this.activeFile.value)) this.activeFile.value = this.#firstFile(step.paths);
+      this.revision.value++;
     });
+    if (this.#arrived.has(step.id)) return void (this.#loading = Promise.resolve());
+    this.#loading = this.filesOf(index).then(show, (e: Error) => {
+      if (serial === this.#loadSerial) this.stepFiles.value = { state: 'error', message: `Step ${index + 1}'s files could not be loaded: ${e.message}.` };
+      throw e;
+    });
+    this.#loading.catch(() => {}); // shown in the workbench; Run reports it again if pressed
+  }
+
+  /** Fetches the current step's files again after a failure. */
+  retryStepFiles(): void {
+    if (this.stepFiles.value.state === 'error') this.#loadStep(this.stepIndex.value);
+  }
+
+  /** The current step's files are here (reset and solution need them; edits are kept against them). */
+  get ready(): boolean {
+    return this.stepFiles.value.state === 'ready';
   }
 
   /** A check's verdict judged files and a run that are gone once either changes: it is taken down. */
@@ -216,10 +260,10 @@ export class WorkbenchModel {
   }
 
   edit(path: string, contents: string): void {
-    if (this.files.value[path] === contents) return;
+    if (!this.ready || this.files.value[path] === contents) return;
     this.files.value = { ...this.files.value, [path]: contents };
     this.#forgetVerdict();
-    const start = this.step.value.files;
+    const start = this.#start;
     const edits: FileMap = {};
     for (const [p, c] of Object.entries(this.files.value)) if (start[p] !== c) edits[p] = c;
     storage.saveEdits(this.data.lesson, this.step.value.id, edits);
@@ -228,11 +272,12 @@ export class WorkbenchModel {
 
   /** Files the reader changed from the step's starting point. */
   readonly changed = computed(() => {
-    const start = this.step.value.files;
+    const start = this.#start;
     return new Set(Object.keys(this.files.value).filter((p) => start[p] !== this.files.value[p]));
   });
 
   reset(): void {
+    if (!this.ready) return;
     const before = this.files.value;
     storage.saveEdits(this.data.lesson, this.step.value.id, {});
     batch(() => {
@@ -242,8 +287,15 @@ export class WorkbenchModel {
     });
   }
 
+  /** The current step's reference solution ({} until its files have arrived). */
+  readonly solution = computed(() => {
+    const s = this.stepFiles.value;
+    return s.state === 'ready' ? s.files.solution : {};
+  });
+
   applySolution(): void {
-    const { solution } = this.step.value;
+    if (!this.ready) return;
+    const solution = this.solution.value;
     const before = this.files.value;
     batch(() => {
       this.#replaceFiles({ ...solution });
@@ -275,7 +327,7 @@ export class WorkbenchModel {
       this.revision.value++;
       this.#forgetVerdict();
     });
-    const start = this.step.value.files;
+    const start = this.#start;
     storage.saveEdits(this.data.lesson, this.step.value.id, Object.fromEntries(Object.entries(files).filter(([p, c]) => start[p] !== c)));
   }
 
@@ -373,6 +425,21 @@ export class WorkbenchModel {
     const runtime = await this.runtime();
     if (!current()) return;
     if (!runtime) return void (this.runState.value = 'idle');
+    // The step's files were fetched on hydration, alongside the runtime's start: rarely waited for.
+    try {
+      // (Looped: the reader may open another step meanwhile, which starts its own load.)
+      while (!this.ready) {
+        await this.#loading;
+        if (!current()) return;
+      }
+    } catch (e) {
+      if (!current()) return;
+      return void batch(() => {
+        this.runState.value = 'failed';
+        this.runMessage.value = `this step's files could not be loaded (${(e as Error).message})`;
+      });
+    }
+    if (!current()) return;
     const { manifest } = this.data;
     // A new key to the broker's inspector for each run: only this page holds it.
     const inspectorSecret = newSecret();

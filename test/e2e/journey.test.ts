@@ -190,6 +190,8 @@ describe('the async-tasks lesson, as a reader uses it', { timeout: 15 * 60_000 }
   test('a step\'s button in the lesson opens that step in the workbench, from the previous step\'s solution', async () => {
     await page.getByRole('button', { name: 'Open step 2 in the workbench' }).click();
     assert.match(await page.locator('.hp-step-select select option:checked').innerText(), /^2\. /);
+    // Step 2's files are fetched as it opens.
+    await waitFor("step 2's files", async () => (await editorFiles())['server.ts']);
     assert.match((await editorFiles())['server.ts']!, /queue\.add\(/, 'step 2 starts where step 1\'s solution ended');
     await page.locator('.hp-step-select select').selectOption({ index: 0 });
   });

@@ -174,7 +174,7 @@ describe('runner server', () => {
       assert.match(html, /Fixture home|Hotpot fixture home/);
     });
 
-    test('content types and the long cache for /_astro/', async () => {
+    test('content types and the long cache for /_astro/ and /steps/', async () => {
       const js = await fetch(`${base}/_astro/app.js`, { headers: auth });
       assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
       assert.match(js.headers.get('cache-control') ?? '', /max-age=31536000.*immutable/);
@@ -184,6 +184,12 @@ describe('runner server', () => {
       assert.equal(json.headers.get('content-type'), 'application/json; charset=utf-8');
       assert.doesNotMatch(json.headers.get('cache-control') ?? '', /immutable/);
       assert.deepEqual(await json.json(), { name: 'fixture' });
+      // A step's files are named by their contents' hash: cached for good, isolated like the page.
+      const step = await fetch(`${base}/steps/echo/start.abcdefghijkl.json`, { headers: auth });
+      assert.equal(step.headers.get('content-type'), 'application/json; charset=utf-8');
+      assert.match(step.headers.get('cache-control') ?? '', /max-age=31536000.*immutable/);
+      assertIsolation(step, "a step's files");
+      await step.json();
     });
 
     test('missing pages get dist/404.html with status 404', async () => {

@@ -44,7 +44,10 @@ function Bar({ lesson, steps, lessonTitles, member, leave }: Props & { member: M
       clearTimeout(filesTimer);
       filesTimer = setTimeout(() => {
         const w = where();
-        if (w && state.looked.value) s.send({ type: 'files', ...w, files: model!.files.value });
+        if (!w || !state.looked.value) return;
+        // While the step's files are on their way there are none to show: ask again shortly.
+        if (model!.ready) s.send({ type: 'files', ...w, files: model!.files.value });
+        else sendFiles();
       }, 800);
     };
     const follow = (w: Workshop) => {
