@@ -1,14 +1,14 @@
 // A step's starting files and solution, as the site serves them: one static JSON file per step
 // (written at build time by site/integration/step-files.ts), fetched by the workbench when the
 // step is opened, so the lesson page itself carries no file contents.
+import * as z from 'zod/mini';
 import type { FileMap } from '../../sandboxes/schema.ts';
 
+// zod's tree-shakable build: this runs in the script every lesson page hydrates.
+const indexes = z.record(z.string(), z.number().check(z.int(), z.nonnegative()));
 /** Each distinct file's contents once; the step's files and solution as indexes into them. */
-export interface PackedStepFiles {
-  contents: string[];
-  files: Record<string, number>;
-  solution: Record<string, number>;
-}
+export const PackedStepFiles = z.object({ contents: z.array(z.string()), files: indexes, solution: indexes });
+export type PackedStepFiles = z.infer<typeof PackedStepFiles>;
 export interface StepFiles {
   files: FileMap;
   solution: FileMap;
@@ -28,24 +28,21 @@ export function packStepFiles(files: FileMap, solution: FileMap): PackedStepFile
   return { contents, files: ref(files), solution: ref(solution) };
 }
 
-/**
- * Checks the fetched JSON's shape by hand (a zod schema would add its weight to the script
- * every lesson page hydrates): anything else, a proxy's error page say, is refused by name.
- */
+/** The fetched JSON, checked: anything else (a proxy's error page, say) is refused, saying where. */
 export function unpackStepFiles(json: unknown): StepFiles {
-  const bad = (why: string) => new Error(`the step's files are malformed (${why})`);
-  if (!json || typeof json !== 'object') throw bad('not an object');
-  const { contents, files, solution } = json as Partial<PackedStepFiles>;
-  if (!Array.isArray(contents) || !contents.every((c) => typeof c === 'string')) throw bad('contents');
-  const unref = (refs: unknown, what: string): FileMap => {
-    if (!refs || typeof refs !== 'object' || Array.isArray(refs)) throw bad(what);
-    const out: FileMap = {};
-    for (const [path, i] of Object.entries(refs)) {
-      if (typeof i !== 'number' || contents[i] === undefined) throw bad(`${what}: ${path}`);
-      out[path] = contents[i];
-    }
-    return out;
-  };
+  const parsed = PackedStepFiles.safeParse(json);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') || 'not an object';
+    throw new Error(`the step's files are malformed (${where})`);
+  }
+  const { contents, files, solution } = parsed.data;
+  const unref = (refs: Record<string, number>, what: string): FileMap =>
+    Object.fromEntries(
+      Object.entries(refs).map(([path, i]) => {
+        if (contents[i] === undefined) throw new Error(`the step's files are malformed (${what}.${path}: no content ${i})`);
+        return [path, contents[i]];
+      }),
+    );
   return { files: unref(files, 'files'), solution: unref(solution, 'solution') };
 }
 

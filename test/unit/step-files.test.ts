@@ -14,7 +14,7 @@ test('packing stores each distinct file once and unpacks to the same files and s
 
 test('malformed step files are refused with what is wrong', () => {
   assert.throws(() => unpackStepFiles('<html>'), /malformed \(not an object\)/);
-  assert.throws(() => unpackStepFiles({ contents: [1], files: {}, solution: {} }), /malformed \(contents\)/);
-  assert.throws(() => unpackStepFiles({ contents: ['x'], files: { 'a.ts': 3 }, solution: {} }), /malformed \(files: a\.ts\)/);
+  assert.throws(() => unpackStepFiles({ contents: [1], files: {}, solution: {} }), /malformed \(contents\.0\)/);
+  assert.throws(() => unpackStepFiles({ contents: ['x'], files: { 'a.ts': 3 }, solution: {} }), /malformed \(files\.a\.ts: no content 3\)/);
   assert.throws(() => unpackStepFiles({ contents: ['x'], files: { 'a.ts': 0 } }), /malformed \(solution\)/);
 });
