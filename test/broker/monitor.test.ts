@@ -3,7 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { RawConn, both, encodeCommand, useDifferential } from './harness.ts';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { RawConn, both, encodeCommand, useDifferential, type Pair } from './harness.ts';
 
 const env = useDifferential({ before, after });
 
@@ -76,6 +78,12 @@ test('several MONITOR clients see the same lines, byte for byte', async () => {
   for (const m of mons) for (const side of ['redis', 'broker'] as const) m[side].close();
 });
 
+/** both(), with room for a machine under heavy load (100 KB commands fanned out to monitors). */
+const bothSlow = async (p: Pair, args: string[]) => {
+  const [redis, broker] = await Promise.all([p.redis.send(args, 60_000), p.broker.send(args, 60_000)]);
+  return { redis, broker };
+};
+
 test('a MONITOR client that stops reading is dropped by the output buffer limit; the others keep theirs', async () => {
   const cli = await env.fresh();
   await both(cli, ['config', 'set', 'client-output-buffer-limit', 'normal 1mb 0 0']);
@@ -109,8 +117,8 @@ test('a MONITOR client that stops reading is dropped by the output buffer limit;
     await new Promise((r) => setTimeout(r, 200));
     // 30 MB of MONITOR lines: past what the kernel's socket buffers take, and far past 1 MB.
     const value = 'x'.repeat(100 * 1024);
-    for (let i = 0; i < 300; i++) await both(cli, ['set', `k${i}`, value]);
-    await both(cli, ['echo', 'end']);
+    for (let i = 0; i < 300; i++) await bothSlow(cli, ['set', `k${i}`, value]);
+    await bothSlow(cli, ['echo', 'end']);
     // The reading monitors saw every line (their own two +OK, the stalled client's CLIENT SETNAME,
     // 300 SETs, the ECHO); the stalled ones are gone, on both servers.
     assert.deepEqual(await Promise.all(counted), [304, 304]);
@@ -126,7 +134,14 @@ test('a MONITOR client that stops reading is dropped by the output buffer limit;
 });
 
 test('MONITOR clients that stop reading hold one copy of each line between them (broker)', async () => {
-  // The broker runs in this process: its Buffers show in process.memoryUsage().arrayBuffers.
+  // The broker runs in this process: its Buffers show in process.memoryUsage().arrayBuffers,
+  // measured after a full GC so that Buffers already dropped (commands sent and read) do not count.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const buffers = () => {
+    gc();
+    return process.memoryUsage().arrayBuffers;
+  };
   const cli = await env.fresh();
   const stalled = await Promise.all(
     Array.from(
@@ -144,11 +159,11 @@ test('MONITOR clients that stop reading hold one copy of each line between them 
   try {
     for (const s of stalled) s.pause();
     await new Promise((r) => setTimeout(r, 200));
-    const before = process.memoryUsage().arrayBuffers;
+    const before = buffers();
     // 20 MB of lines for each of the 5 (normal clients have no output limit, as in Redis).
     const value = 'x'.repeat(100 * 1024);
-    for (let i = 0; i < 200; i++) await cli.broker.send(['set', `k${i}`, value]);
-    const grown = process.memoryUsage().arrayBuffers - before;
+    for (let i = 0; i < 200; i++) await cli.broker.send(['set', `k${i}`, value], 60_000);
+    const grown = buffers() - before;
     // One shared copy is 20 MB (less what the kernel took); five copies would be 100 MB.
     assert.ok(grown < 40 * 1024 * 1024, `Buffers grew by ${(grown / 1024 / 1024).toFixed(1)} MB`);
   } finally {
