@@ -20,6 +20,8 @@
 // --only broker|redis-server runs one; --cpu-prof DIR writes the broker's CPU profile there;
 // --baseline-broker PATH/broker/cli.ts also runs that copy of the broker (e.g. an older commit's,
 // `git archive main broker | tar -x -C .baseline`), in the same run, for before/after figures.
+// --memory-variants also runs the broker with glibc malloc and V8 settings meant to give memory
+// back after the load (MEMORY_VARIANTS), each in its own process, side by side.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -40,11 +42,12 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'baseline-broker': { type: 'string' },
+    'memory-variants': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10] [--messages 65536] [--only broker|redis-server] [--cpu-prof DIR] [--baseline-broker PATH/broker/cli.ts]');
+  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10] [--messages 65536] [--only broker|redis-server] [--cpu-prof DIR] [--baseline-broker PATH/broker/cli.ts] [--memory-variants]');
   process.exit(0);
 }
 const IDLE = positiveInt('idle', values.idle);
@@ -53,8 +56,22 @@ const PIPELINE = positiveInt('pipeline', values.pipeline);
 const SUBSCRIBERS = positiveInt('subscribers', values.subscribers);
 const SECONDS = positiveInt('seconds', values.seconds);
 const MESSAGES = positiveInt('messages', values.messages);
-type Kind = 'redis-server' | 'broker' | 'broker (baseline)';
+/**
+ * The broker's process with settings that may return memory after a load: glibc keeps freed
+ * Buffer memory in its arenas (one per thread that allocated, up to 8 × cores) and raises its
+ * mmap/trim thresholds as big blocks are freed (up to 32 MB), so that memory stays resident.
+ */
+const MEMORY_VARIANTS: Record<string, { env?: Record<string, string>; flags?: string[] }> = {
+  'broker MALLOC_ARENA_MAX=1': { env: { MALLOC_ARENA_MAX: '1' } },
+  'broker MALLOC_ARENA_MAX=2': { env: { MALLOC_ARENA_MAX: '2' } },
+  // Node reads sockets into 64 KiB blocks: at this threshold they are mmap'd and unmapped when freed.
+  'broker MALLOC_MMAP_THRESHOLD_=MALLOC_TRIM_THRESHOLD_=64K': { env: { MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '65536' } },
+  'broker MALLOC_ARENA_MAX=1 + thresholds 64K': { env: { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '65536' } },
+  'broker --max-semi-space-size=1': { flags: ['--max-semi-space-size=1'] },
+};
+type Kind = string;
 const KINDS = (['redis-server', 'broker'] as Kind[]).filter((k) => values.only === undefined || values.only === k);
+if (values['memory-variants'] && values.only !== 'redis-server') KINDS.push(...Object.keys(MEMORY_VARIANTS));
 const BASELINE = values['baseline-broker'] ? resolve(values['baseline-broker']) : undefined;
 if (BASELINE) KINDS.splice(KINDS.indexOf('broker'), 0, 'broker (baseline)');
 if (KINDS.length === 0) {
@@ -115,6 +132,7 @@ async function start(kind: Kind): Promise<ServerProc> {
             '--no-addons',
             '--expose-gc',
             '--disable-warning=ExperimentalWarning',
+            ...(MEMORY_VARIANTS[kind]?.flags ?? []),
             ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
             BROKER_PROBE,
             '--port',
@@ -122,7 +140,11 @@ async function start(kind: Kind): Promise<ServerProc> {
           ],
           {
             stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-            env: kind === 'broker (baseline)' && BASELINE ? { ...process.env, HOTPOT_BROKER_CLI: pathToFileURL(BASELINE).href } : process.env,
+            env: {
+              ...process.env,
+              ...(kind === 'broker (baseline)' && BASELINE ? { HOTPOT_BROKER_CLI: pathToFileURL(BASELINE).href } : {}),
+              ...MEMORY_VARIANTS[kind]?.env,
+            },
           },
         );
   const end = Date.now() + 30_000;
@@ -153,6 +175,27 @@ function rss(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Where a process's resident memory is (from /proc/PID/smaps): glibc's main heap ([heap], the
+ * brk area: malloc's main arena), anonymous mappings (V8's heap pages, WebAssembly memory,
+ * other malloc arenas, big mmap'd blocks), files (the node binary, libraries).
+ */
+function rssParts(pid: number): { heap: number; anon: number; file: number } {
+  const parts = { heap: 0, anon: 0, file: 0 };
+  try {
+    let kind: keyof typeof parts = 'anon';
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) kind = head[1] === '[heap]' ? 'heap' : head[1] === '' || head[1]!.startsWith('[') ? 'anon' : 'file';
+      const m = /^Rss:\s+(\d+) kB/.exec(line);
+      if (m) parts[kind] += Number(m[1]) * 1024;
+    }
+  } catch {
+    // Not Linux, or the process is gone.
+  }
+  return parts;
 }
 
 /** PING latencies (ms) from one client, one at a time every 5 ms, until stop() settles. */
@@ -199,13 +242,14 @@ interface Phase {
   p99: number;
   pings: number;
   rss: number;
+  parts: ReturnType<typeof rssParts>;
 }
 
 async function quiet(srv: ServerProc, ms: number): Promise<Phase> {
   const p = pinger(srv.port);
   await sleep(ms);
   const t = await p.stop();
-  return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: rss(srv.proc.pid!) };
+  return { p50: pct(t, 50), p99: pct(t, 99), pings: t.length, rss: rss(srv.proc.pid!), parts: rssParts(srv.proc.pid!) };
 }
 
 interface Load extends Phase {
@@ -331,6 +375,7 @@ async function underLoad(srv: ServerProc): Promise<Load> {
     p99: pct(t, 99),
     pings: t.length,
     rss: peak,
+    parts: rssParts(srv.proc.pid!),
     dropped,
     answered,
     perSubscriber: (receivers * frame) / SUBSCRIBERS,
@@ -374,6 +419,12 @@ for (const r of rows) {
     const d = phase === 'during' ? [`${r.during.loadSeconds.toFixed(1)} s`, Math.round(r.during.setsPerSecond), `${r.during.answered} / ${MESSAGES}`, mb(r.during.perSubscriberInTime), mb(r.during.perSubscriber), `${r.during.dropped} / ${SUBSCRIBERS}`] : ['', '', '', '', '', ''];
     console.log([r.kind, phase, ms(x.p50), ms(x.p99), x.pings, mb(x.rss), ...d].join(' | '));
   }
+}
+console.log('\nWhere the RSS is, before and after the load (/proc/PID/smaps): malloc\'s main heap ([heap]), anonymous mappings (V8 heap, WebAssembly memory, other malloc arenas), files.\n');
+console.log(['server', 'phase', '[heap]', 'anonymous', 'files'].join(' | '));
+console.log(['---', '---', '---:', '---:', '---:'].join(' | '));
+for (const r of rows) {
+  for (const [phase, x] of [['before', r.before], ['after', r.after]] as const) console.log([r.kind, phase, mb(x.parts.heap), mb(x.parts.anon), mb(x.parts.file)].join(' | '));
 }
 for (const r of rows) {
   if (r.heapBefore) console.log(`\n${r.kind} after a full GC: before the load ${heapLine(r.heapBefore)}; after ${heapLine(r.heapAfter)}.`);

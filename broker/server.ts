@@ -345,15 +345,8 @@ export class Server {
     pump();
   }
 
-  /** Write pre-encoded output (pub/sub messages, MONITOR lines), ignoring CLIENT REPLY. */
-  addRaw(c: Client, s: string): void {
-    if (c.isLua || c.closed) return;
-    c.out += s;
-    this.markDirty(c);
-  }
-
   /**
-   * Queue a Buffer that other clients may share (a published message): 20 subscribers that stop
+   * Queue a Buffer that other clients may share (a published message, a MONITOR line): 20 subscribers that stop
    * reading hold one copy of each message between them, not 20. Earlier string output goes first.
    */
   addShared(c: Client, buf: Buffer): void {
@@ -922,9 +915,11 @@ export class Server {
     } else {
       args = argv.map((a) => repr(a)).join(' ');
     }
-    const line = encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`));
+    // Encoded once into a Buffer every MONITOR client's queue shares (as PUBLISH does): monitors
+    // that stop reading hold one copy of each line between them, each charged its full size.
+    const line = toBuffer(encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`)));
     for (const m of this.monitors) {
-      if (m !== c) this.addRaw(m, line);
+      if (m !== c) this.addShared(m, line);
     }
   }
 

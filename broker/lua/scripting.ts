@@ -22,7 +22,7 @@ import { Block, type CommandSpec } from '../commands/registry.ts';
 import { formatG } from '../util/numbers.ts';
 import { REDIS_VERSION } from '../commands/server.ts';
 import { PRELUDE, PRELUDE_CHUNKNAME } from './prelude.ts';
-import { Bytes, LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, OutBuf, T, big, loadLuaModule, type LuaModule } from './wasm.ts';
+import { Bytes, LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, OutBuf, OutOfLuaMemory, T, big, loadLuaModule, type LuaModule } from './wasm.ts';
 import { MsgPack } from './msgpack.ts';
 import { JsonEncoder } from './json.ts';
 
@@ -30,8 +30,25 @@ const HOOK_INSTRUCTIONS = 100000;
 /** While a timed-out script runs, yield to the event loop this often (ms). */
 const SLICE_MS = 20;
 const MAX_REPLY_DEPTH = 1000;
+/**
+ * A redis.call reply is copied into a Lua table in one go, inside a C call nothing can
+ * interrupt (no BUSY, no SCRIPT KILL meanwhile), into a Lua heap WebAssembly caps at 2 GB.
+ * Redis builds any size (SRANDMEMBER s -100000000 answers after about a minute at 2.4 GB);
+ * the broker refuses, before building anything, a reply past these bounds (about 2 s of
+ * copying here, a quarter of the Lua heap).
+ */
+export const SCRIPT_REPLY_MAX_ITEMS = 4 * 1024 * 1024;
+export const SCRIPT_REPLY_MAX_BYTES = 512 * 1024 * 1024;
 /** Past this much WebAssembly memory, the Lua module is replaced once the script ends. */
 const VM_SHRINK_ABOVE = 64 * 1024 * 1024;
+/** Thrown while a reply is copied into Lua, past SCRIPT_REPLY_MAX_ITEMS/BYTES. */
+class ReplyTooLarge extends Error {
+  readonly what: string;
+  constructor(what: string) {
+    super(what);
+    this.what = what;
+  }
+}
 /** Not a Lua status: a script yielded out of itself. */
 const LUA_ERRRUN_YIELD = -1;
 
@@ -154,6 +171,9 @@ export class Scripting {
   /** A fresh module being loaded, or loaded and waiting for the running script to end. */
   private replacing: Promise<void> | null = null;
   private replacement: LuaModule | null = null;
+  /** What the redis.call reply being copied into Lua may still take (see SCRIPT_REPLY_MAX_ITEMS). */
+  private itemsLeft = 0;
+  private bytesLeft = 0;
 
   private adopt(m: LuaModule): void {
     this.m = m;
@@ -716,6 +736,14 @@ export class Scripting {
     m._lua_setfield(L, -2, this.b.c('err'));
   }
 
+  /** Charge n array elements against the reply's bound (SCRIPT_REPLY_MAX_ITEMS). */
+  private takeItems(n: bigint): void {
+    if (n > BigInt(this.itemsLeft)) {
+      throw new ReplyTooLarge(this.itemsLeft === SCRIPT_REPLY_MAX_ITEMS ? `${n} elements` : `more than ${SCRIPT_REPLY_MAX_ITEMS} elements`);
+    }
+    this.itemsLeft -= Number(n);
+  }
+
   /** redisProtocolToLuaType for a reply. */
   private pushReply(L: number, r: Reply, depth = 0): void {
     const m = this.m;
@@ -723,8 +751,10 @@ export class Scripting {
       m._lua_pushboolean(L, 0);
       return;
     }
-    if (typeof r === 'string') this.b.push(L, r);
-    else if (r === null || r === NULL_ARRAY) m._lua_pushboolean(L, 0);
+    if (typeof r === 'string') {
+      if ((this.bytesLeft -= r.length) < 0) throw new ReplyTooLarge(`more than ${SCRIPT_REPLY_MAX_BYTES} bytes of strings`);
+      this.b.push(L, r);
+    } else if (r === null || r === NULL_ARRAY) m._lua_pushboolean(L, 0);
     // Redis's Lua has only doubles: integers beyond 2^53 arrive rounded, as floats.
     else if (typeof r === 'number') {
       if (Number.isSafeInteger(r)) m._lua_pushinteger(L, big(r));
@@ -742,11 +772,13 @@ export class Scripting {
     } else if (r instanceof Sequence) {
       this.pushReply(L, r.replies[0] ?? null, depth);
     } else if (r instanceof LazyArray) {
-      // Straight into a Lua table (a script asked for it; Lua's memory bounds it).
+      // Straight into a Lua table (a script asked for it; replyTooLarge bounded it).
       if (!m._lua_checkstack(L, 3)) {
         m._lua_pushboolean(L, 0);
         return;
       }
+      // The length is known before any item is made: a count past the bound costs nothing.
+      this.takeItems(r.length);
       m._lua_createtable(L, 0, 0);
       let i = 1;
       for (let n = r.items.next(); !n.done; n = r.items.next()) {
@@ -761,6 +793,7 @@ export class Scripting {
         m._lua_pushboolean(L, 0);
         return;
       }
+      this.takeItems(BigInt(r.length));
       m._lua_createtable(L, r.length, 0);
       for (let i = 0; i < r.length; i++) {
         this.pushReply(L, r[i]!, depth + 1);
@@ -782,8 +815,12 @@ export class Scripting {
     try {
       failed = this.redisCallInner(L, raise);
     } catch (e) {
+      // Lua raising an error (out of memory in lua_createtable/lua_pushlstring) is a longjmp,
+      // which Emscripten throws as a number: it must reach Lua's own handler, which makes it
+      // the script's error. Swallowing it here would leave the Lua state half unwound.
+      if (typeof e === 'number') throw e;
       this.m._lua_settop(L, 0);
-      this.pushErrorTable(L, `ERR internal error: ${(e as Error)?.message ?? e}`);
+      this.pushErrorTable(L, e instanceof OutOfLuaMemory ? '-ERR not enough memory' : `-ERR internal error: ${(e as Error)?.message ?? e}`);
       failed = raise;
     }
     if (failed) return this.raise(L);
@@ -833,7 +870,20 @@ export class Scripting {
       return raise;
     }
     const reply = this.scriptCall(run, argv);
-    this.pushReply(L, reply);
+    this.itemsLeft = SCRIPT_REPLY_MAX_ITEMS;
+    this.bytesLeft = SCRIPT_REPLY_MAX_BYTES;
+    try {
+      this.pushReply(L, reply);
+    } catch (e) {
+      if (!(e instanceof ReplyTooLarge)) throw e;
+      // Drop the part already built; the script sees an error reply instead.
+      m._lua_settop(L, 0);
+      this.pushErrorTable(
+        L,
+        `-ERR ${argv[0]!.toUpperCase()} reply too large for a script: ${e.what}; one redis.call reply may hold at most ${SCRIPT_REPLY_MAX_ITEMS} elements and ${SCRIPT_REPLY_MAX_BYTES / 1024 / 1024} MB of strings`,
+      );
+      return raise;
+    }
     return raise && reply instanceof ErrorReply;
   }
 

@@ -263,6 +263,13 @@ type Latin1Buffer = Buffer & {
   latin1Write(s: string, offset: number, length: number): number;
 };
 
+/** The Lua module's WebAssembly memory could not hold a string on its way in. */
+export class OutOfLuaMemory extends Error {
+  constructor() {
+    super('not enough memory');
+  }
+}
+
 /** Byte-exact string transfer between JS byte strings and wasm memory. */
 export class Bytes {
   readonly m: LuaModule;
@@ -297,6 +304,11 @@ export class Bytes {
       if (this.scratch) this.m._free(this.scratch);
       this.scratchSize = Math.max(4096, 2 ** Math.ceil(Math.log2(n + 1)));
       this.scratch = this.m._malloc(this.scratchSize);
+      // Out of WebAssembly memory (Lua holds up to 2 GB): writing at 0 would wreck the heap.
+      if (!this.scratch) {
+        this.scratchSize = 0;
+        throw new OutOfLuaMemory();
+      }
     }
     return this.scratch;
   }

@@ -204,6 +204,68 @@ test('a huge random reply streams as the client reads: the broker stays small an
   assert.equal((await q.broker.read()).toString(), '+PONG\r\n');
 });
 
+test('inside a script, a reply past the bound is refused before it is built; others are served and data kept', async () => {
+  const p = await env.fresh();
+  await runCases(p, [
+    ['sadd', 's', 'a', 'b', 'c'],
+    ['hset', 'h', 'a', '1'],
+    ['zadd', 'z', '1', 'a'],
+    ['rpush', 'l', 'a', 'b', 'c'],
+    // Within the bound, as Redis: the whole reply reaches the script.
+    ev("return #redis.call('SRANDMEMBER', KEYS[1], -5000)", '1', 's'),
+    ev("return #redis.call('HRANDFIELD', KEYS[1], -3000, 'withvalues')", '1', 'h'),
+    ev("return #redis.call('ZRANDMEMBER', KEYS[1], -3000, 'withscores')", '1', 'z'),
+    ev("return redis.call('LRANGE', KEYS[1], 0, -1)", '1', 'l'),
+    ev("return redis.call('GETRANGE', KEYS[1], 0, 100000000)", '1', 'nokey'),
+  ]);
+  // Past it, on the broker alone: redis-server builds it (SRANDMEMBER s -100000000 answers after
+  // about a minute, its Lua at 2.4 GB, BUSY to everyone meanwhile); the broker refuses at once.
+  const started = Date.now();
+  const tooLarge = /^-ERR SRANDMEMBER reply too large for a script: 100000000 elements; one redis\.call reply may hold at most 4194304 elements and 512 MB of strings/;
+  assert.match((await p.broker.send(ev("return #redis.call('SRANDMEMBER', KEYS[1], -100000000)", '1', 's'))).toString(), tooLarge);
+  // redis.pcall gets it as an error reply the script can look at; the script goes on.
+  assert.equal(
+    (await p.broker.send(ev("local r = redis.pcall('SRANDMEMBER', KEYS[1], -100000000) return {r.err ~= nil, redis.call('SCARD', KEYS[1])}", '1', 's'))).toString(),
+    '*2\r\n:1\r\n:3\r\n',
+  );
+  // WITHVALUES/WITHSCORES count both halves.
+  assert.match((await p.broker.send(ev("return #redis.call('HRANDFIELD', KEYS[1], -3000000, 'withvalues')", '1', 'h'))).toString(), /^-ERR HRANDFIELD reply too large for a script: 6000000 elements;/);
+  assert.match((await p.broker.send(ev("return #redis.call('ZRANDMEMBER', KEYS[1], -100000000, 'withscores')", '1', 'z'))).toString(), /^-ERR ZRANDMEMBER reply too large for a script: 200000000 elements;/);
+  // Refused before anything was built: nowhere near the time a 100-million-entry table takes.
+  assert.ok(Date.now() - started < 60_000);
+  // Bytes count too: one 40 MB member drawn 20 times is 800 MB of strings.
+  await p.broker.send(['sadd', 'fat', 'x'.repeat(40 * 1024 * 1024)], 60_000);
+  assert.match(
+    (await p.broker.send(ev("return #redis.call('SRANDMEMBER', KEYS[1], -20)", '1', 'fat'), 60_000)).toString(),
+    /^-ERR SRANDMEMBER reply too large for a script: more than 536870912 bytes of strings;/,
+  );
+  const other = await RawConn.connect(env.get().broker.port);
+  assert.equal((await other.send(['ping'])).toString(), '+PONG\r\n');
+  assert.equal((await other.send(['scard', 's'])).toString(), ':3\r\n');
+  assert.equal((await other.send(['lrange', 'l', '0', '-1'])).toString(), '*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n');
+  other.close();
+});
+
+test('a script that fills the Lua heap (2 GB) gets Lua\'s memory error; the broker goes on', async () => {
+  // Broker alone: redis-server's Lua has no memory limit (it would take what the machine has).
+  // About 2 GB of memset: generous timeouts for a busy machine (a safety net, not a goal).
+  const p = await env.fresh();
+  await p.broker.send(['setrange', 'big', String(60 * 1024 * 1024 - 1), 'x']);
+  // 32 MB strings until Lua says no (less than twice that is then free): the 60 MB reply, which
+  // needs twice its size on its way in, cannot fit.
+  const fill =
+    "local pad, ok, i = {}, true, 0 " +
+    "while ok do i = i + 1 ok = pcall(function() pad[i] = string.rep('x', 32 * 1024 * 1024 - i) end) end " +
+    "return #redis.call('GET', KEYS[1])";
+  assert.match((await p.broker.send(ev(fill, '1', 'big'), 600_000)).toString(), /^-ERR .*not enough memory/);
+  const other = await RawConn.connect(env.get().broker.port);
+  assert.equal((await other.send(['ping'], 60_000)).toString(), '+PONG\r\n');
+  assert.equal((await other.send(['strlen', 'big'], 60_000)).toString(), ':62914560\r\n');
+  other.close();
+  // Scripts run again, on a fresh Lua VM.
+  assert.equal((await p.broker.send(ev("return #redis.call('GET', KEYS[1])", '1', 'big'), 300_000)).toString(), ':62914560\r\n');
+});
+
 test('XTRIM/XADD MAXLEN ~ with LIMIT remove no more than LIMIT allows', async () => {
   const p = await env.fresh();
   await runCases(p, [
