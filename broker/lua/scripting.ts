@@ -197,6 +197,9 @@ export class Scripting {
    */
   private maybeShrink(): void {
     if (this.closed || this.replacing || this.vmBytes() <= VM_SHRINK_ABOVE) return;
+    // The fresh module takes a moment to load: until then, what the big script left must be
+    // free for the next one (after an out-of-memory error, nothing else would be).
+    this.collectNow();
     this.replacing = loadLuaModule(this.wasmPath).then(
       (m) => {
         this.replacement = m;
@@ -252,6 +255,17 @@ export class Scripting {
 
   scriptCount(): number {
     return this.scripts.size;
+  }
+
+  /** A full collection in the current Lua state. */
+  private collectNow(): void {
+    if (!this.L || this.run) return;
+    const m = this.m;
+    const L = this.L;
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.memRef));
+    m._lua_pushboolean(L, 1);
+    m._lua_pcallk(L, 1, 1, 0, 0, 0);
+    m._lua_settop(L, 0);
   }
 
   memoryUsage(): number {
@@ -365,8 +379,8 @@ export class Scripting {
     m._lua_getfield(L, -1, b.c('run'));
     this.runRef = m._luaL_ref(L, LUA_REGISTRYINDEX);
     m._lua_settop(L, 0);
-    // A helper for INFO's used_memory_lua.
-    const memSrc = "return collectgarbage('count')";
+    // A helper for INFO's used_memory_lua; called with true, it collects in full first.
+    const memSrc = "if ... then collectgarbage('collect') end return collectgarbage('count')";
     const mp = b.write(memSrc);
     m._luaL_loadbufferx(L, mp, memSrc.length, b.c('=mem'), 0);
     this.memRef = m._luaL_ref(L, LUA_REGISTRYINDEX);
