@@ -120,7 +120,7 @@ test('on a touch device that does not report 4 GB, the browser runtime waits for
     await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 2 }));
     const page = await context.newPage();
     await page.goto(`${host.url}${LESSON}`);
-    // Below the lesson on a phone, the workbench comes alive when the reader reaches it.
+    // As a reader on a phone does: scroll down to the workbench, and use it once it is ready.
     await page.locator('.hp-workbench').scrollIntoViewIfNeeded();
     await page.locator('.hp-controls:not([disabled])').waitFor();
     await page.getByRole('button', { name: 'Run', exact: true }).click();
