@@ -53,7 +53,12 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
     const leave = () => model.dispose();
     addEventListener('pagehide', leave);
     (globalThis as { __hotpot?: WorkbenchModel }).__hotpot = model;
-    // "Open step N in the workbench" buttons in the lesson's prose.
+    // "Open step N in the workbench" buttons in the lesson's prose: one pressed before the
+    // workbench hydrated left its step with the page's script ([slug].astro).
+    const g = globalThis as { __hotpotOpenStep?: string };
+    const pending = data.steps.findIndex((s) => s.id === g.__hotpotOpenStep);
+    delete g.__hotpotOpenStep;
+    if (pending >= 0) (model.engage(), model.selectStep(pending));
     const open = (e: MouseEvent) => {
       const id = (e.target as HTMLElement).closest<HTMLElement>('[data-open-step]')?.dataset.openStep;
       const index = data.steps.findIndex((s) => s.id === id);

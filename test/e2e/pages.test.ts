@@ -92,6 +92,9 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
   test('on a phone the workbench collapses to tabs', async () => {
     const { context, page } = await openCourse(shared.browser, shared.course, { width: 390, height: 844 });
     await page.goto(`${shared.course.origin}${LESSON}?runtime=local`);
+    // Below the lesson on a phone, the workbench comes alive when it comes into view.
+    await page.locator('.hp-workbench').scrollIntoViewIfNeeded();
+    await page.locator('.hp-controls:not([disabled])').waitFor();
     const tabs = page.getByRole('tablist', { name: 'Workbench panes' });
     await tabs.waitFor();
     assert.equal(await page.locator('.hp-pane-preview').isVisible(), false);
@@ -116,9 +119,16 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     // Nothing wider than the screen: the prose of every live lesson reads without sideways scrolling.
     for (const lesson of [LESSON, '/lessons/websockets/']) {
       await page.goto(`${shared.course.origin}${lesson}?runtime=local`);
-      await tabs.waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 1, `${lesson} is ${overflow}px wider than the phone`);
+      // As it first loads (the workbench not yet woken), and once the workbench is.
+      await page.locator('h1').waitFor();
+      for (const when of ['on load', 'with the workbench awake']) {
+        if (when !== 'on load') {
+          await page.locator('.hp-workbench').scrollIntoViewIfNeeded();
+          await tabs.waitFor();
+        }
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 1, `${lesson} is ${overflow}px wider than the phone ${when}`);
+      }
     }
     await context.close();
   });

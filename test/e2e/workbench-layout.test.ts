@@ -101,13 +101,34 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
     await waitFor('the remembered split', async () => Math.abs((await box('.hp-pane-terminal')).width - dragged) < 6, 10_000);
   });
 
+  test('on a phone the workbench below the lesson wakes only when reached; "Open step 2" pressed before takes the reader there, on step 2', async () => {
+    const phone = await openCourse(browser, course, { width: 390, height: 844 });
+    try {
+      const { page } = phone;
+      await page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
+      await page.locator('h1').waitFor();
+      await page.waitForTimeout(1500);
+      const alive = () => page.evaluate(() => (globalThis as { __hotpot?: unknown }).__hotpot !== undefined);
+      assert.equal(await alive(), false, 'the workbench is not hydrated while the reader reads the top of the lesson');
+      const open = page.getByRole('button', { name: 'Open step 2 in the workbench' });
+      await open.scrollIntoViewIfNeeded();
+      await open.click();
+      await waitFor('the workbench to come alive', alive, 60_000);
+      await waitFor('step 2 selected', async () => (await page.locator('.hp-step-select select').inputValue()) === '1', 30_000);
+      const box = (await page.locator('.workbench-column').boundingBox())!;
+      assert.ok(box.y < 844 && box.y + box.height > 0, `the workbench is in view (top at ${Math.round(box.y)} px)`);
+    } finally {
+      await phone.context.close();
+    }
+  });
+
   test('on a phone the current step\'s instructions open from the workbench', async () => {
     const phone = await openCourse(browser, course, { width: 390, height: 844 });
     try {
       await phone.page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
       const bench = phone.page.getByRole('region', { name: 'Workbench' });
-      await phone.page.locator('.hp-controls:not([disabled])').waitFor();
       await bench.scrollIntoViewIfNeeded();
+      await phone.page.locator('.hp-controls:not([disabled])').waitFor();
       await bench.getByRole('button', { name: /^Step 1 instructions$/ }).click();
       const dialog = phone.page.getByRole('dialog', { name: 'Step 1 instructions' });
       assert.match(await dialog.innerText(), /queue\.add\('welcome'/);
