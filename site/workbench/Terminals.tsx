@@ -53,14 +53,14 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
                 const kst = states[k.name]?.state;
                 const alive = kst === 'ready' || kst === 'starting';
                 return (
-                  <>
+                  <span class="hp-process-pair" key={k.name}>
                     <button class="hp-small" disabled={!alive} onClick={() => void model.kill(k.name)}>
                       Kill {k.name}
                     </button>
                     <button class="hp-small" disabled={!model.running.value || alive} onClick={() => void model.restart(k.name)}>
                       Restart {k.name}
                     </button>
-                  </>
+                  </span>
                 );
               })}
             </span>
