@@ -200,9 +200,13 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
               {model.runtimeAlternative.value === 'webcontainer' ? 'Run in this browser' : 'Run on this machine'}
             </button>
           )}
-          <button class="hp-link-button" aria-haspopup="dialog" onClick={() => setInstructionsOpen(true)}>
-            Step {model.stepIndex.value + 1} instructions
-          </button>
+          {/* Beside the lesson the step's instructions are in view already: the button is for
+              phones and focus mode, and without it the line fits one row at 1440 px. */}
+          {(narrow || focus) && (
+            <button class="hp-link-button" aria-haspopup="dialog" onClick={() => setInstructionsOpen(true)}>
+              Step {model.stepIndex.value + 1} instructions
+            </button>
+          )}
           <button class="hp-link-button" aria-pressed={focus} aria-keyshortcuts="Alt+Shift+F" title="Give the workbench the whole window (Alt+Shift+F)" onClick={() => setFocus(!focus)}>
             {focus ? 'Show the lesson' : 'Hide the lesson'}
           </button>

@@ -103,6 +103,10 @@ describe('step files', { timeout: 10 * 60_000 }, () => {
     await waitForRunning(page);
     assert.match(await page.locator('.hp-run-state').innerText(), /Sandbox running/);
     assert.deepEqual(await box(), before, 'the panes did not move when the sandbox started');
+    // At 1440×900 the status line keeps to one row, so the panes get the height.
+    const line = (await page.locator('.hp-status').boundingBox())!.height;
+    const words = (await page.locator('.hp-run-state').boundingBox())!.height;
+    assert.ok(line < 2 * words, `the status line is ${line} px high for ${words} px words: it wrapped`);
 
     // The web terminal is shown; the worker's Kill and Restart are there all the same.
     const tab = (name: string) => workbench.getByRole('tablist', { name: 'Processes' }).getByRole('tab', { name: new RegExp(`^${name}\\b`) });
