@@ -3,6 +3,7 @@ import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
 import preact from '@astrojs/preact';
 import hotpot from './site/integration/index.ts';
+import { plainTokens } from './site/integration/plain-tokens.ts';
 
 // Cross-origin isolation on every path (pages, workers, assets): WebContainer needs
 // SharedArrayBuffer, which only a cross-origin isolated page gets.
@@ -18,6 +19,7 @@ export default defineConfig({
   outDir: './dist',
   trailingSlash: 'ignore',
   integrations: [mdx(), preact(), hotpot()],
+  markdown: { shikiConfig: { transformers: [plainTokens] } },
   server: { headers: isolationHeaders },
   vite: {
     preview: { headers: isolationHeaders },
