@@ -86,8 +86,9 @@ describe('the workshop console on a phone', { timeout: 5 * 60_000 }, () => {
     linus.send({ type: 'edit', lesson: 'async-tasks', step: 'make-it-async' });
     grace.send({ type: 'step', lesson: 'async-tasks', step: 'retries-with-backoff' });
     grace.send({ type: 'note', kind: 'help', text: 'the worker prints nothing' });
-    // Three failed Checks on one step: stuck.
-    for (let i = 0; i < 3; i++) ada.send({ type: 'check', lesson: 'async-tasks', step: 'make-it-async', ok: false, reason: 'no job was queued' });
+    // Three failed Checks on one step: stuck. The reason is long, with a path in it that cannot break at a space.
+    const reason = 'no job was queued: /tmp/hotpot-sandbox-3f9a2c7e1b04d6/worker-output.log stayed empty after POST /signup';
+    for (let i = 0; i < 3; i++) ada.send({ type: 'check', lesson: 'async-tasks', step: 'make-it-async', ok: false, reason });
 
     await card('Ada').locator('[data-stuck]').waitFor();
     await card('Grace').locator('.ws-sticky-help').waitFor();
@@ -98,7 +99,7 @@ describe('the workshop console on a phone', { timeout: 5 * 60_000 }, () => {
 
     const adaCard = card('Ada');
     const text = (await adaCard.innerText()).replace(/\s+/g, ' ');
-    for (const words of ['⚑ stuck', '1. Move the email out of the request', '✗3 Check failed 3×', 'no job was queued', 'on this step'])
+    for (const words of ['⚑ stuck', '1. Move the email out of the request', '✗3 Check failed 3×', reason, 'on this step'])
       assert.ok(text.includes(words), `Ada’s card says “${words}”: ${text}`);
     const box = (await adaCard.boundingBox())!;
     assert.ok(box.x >= 0 && box.x + box.width <= 390, `Ada’s card is within the screen: ${box.x}…${box.x + box.width}`);
