@@ -26,7 +26,7 @@ import {
   type HubMessage,
   type Workshop,
 } from './schema.ts';
-import { CodeTaken, type WorkshopStore } from './store/types.ts';
+import { CodeTaken, Limited, type Spend, type WorkshopStore } from './store/types.ts';
 
 export const WS_PATH = '/api/workshop/ws';
 export const JOIN_INFO_PATH = '/api/workshop/join/';
@@ -124,9 +124,13 @@ export async function createHub(options: HubOptions): Promise<Hub> {
   const conns = new Set<Conn>();
   /** One change at a time per attendee, so two quick events never overwrite each other. */
   const queues = new Map<string, Promise<unknown>>();
-  // Messages per attendee stay per hub: an attendee's tabs are normally on one hub.
+  // Messages are counted twice at the same rate. Here, per hub, before anything is read: so a
+  // flood of garbage costs no round trip and no log line each. And in the store, per attendee,
+  // by the write each event makes anyway: so tabs (or reconnects) spread over several hubs share
+  // one allowance instead of having one on each.
   const messages = memoryBuckets();
   const messageRate = { burst: LIMITS.burst, perSecond: LIMITS.ratePerSecond };
+  const spendFor = (attendee: string): Spend => ({ bucket: `message:${attendee}`, rate: messageRate, now: now() });
   /** When each sender was last told its messages were dropped: once a second at most. */
   const warned = new Map<string, number>();
   const joinLimits = options.joinLimits ?? JOIN_LIMITS;
@@ -240,21 +244,27 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     });
   }
 
-  async function changeAttendee(id: string, change: (a: Attendee) => Attendee | null): Promise<Attendee | null> {
+  /** `spend`: the attendee's own event, counted against their message rate in the same step. */
+  async function changeAttendee(id: string, change: (a: Attendee) => Attendee | null, spend?: Spend): Promise<Attendee | null> {
     return serial(`a:${id}`, async () => {
-      return store.updateAttendee(id, change, (a) => ({ type: 'attendee', workshop: a.workshop, attendee: publicAttendee(a) }));
+      return store.updateAttendee(id, change, (a) => ({ type: 'attendee', workshop: a.workshop, attendee: publicAttendee(a) }), spend);
     });
   }
 
-  /** Token bucket per attendee (shared by their tabs) or per instructor socket. */
-  function allowed(c: Conn): boolean {
-    const key = c.attendee ?? c.label;
-    if (!messages.take(key, messageRate, now())) return true;
+  /** Says the sender's messages are being dropped: once a second at most. */
+  function dropped(c: Conn, key: string): void {
     const t = now();
     if (t - (warned.get(key) ?? 0) > 1000) {
       warned.set(key, t);
       refuse(c, `too many messages: at most ${LIMITS.ratePerSecond} a second (bursts of ${LIMITS.burst}); the extra ones were dropped`);
     }
+  }
+
+  /** This hub's token bucket per attendee (shared by their tabs here) or per instructor socket. */
+  function allowed(c: Conn): boolean {
+    const key = c.attendee ?? c.label;
+    if (!messages.take(key, messageRate, now())) return true;
+    dropped(c, key);
     return false;
   }
 
@@ -315,18 +325,28 @@ export async function createHub(options: HubOptions): Promise<Hub> {
     const w = await workshopOf(c.workshop!);
     if (!w) return refuse(c, 'this workshop no longer exists', true);
     if (w.ended && e.type !== 'ping') return refuse(c, 'the workshop has ended: it is read-only now');
-    if (e.type === 'files') {
-      // Only while an instructor looks; never stored, never sent to another attendee.
-      if (looked(c.attendee!)) await store.publish({ type: 'files', workshop: w.id, attendee: c.attendee!, lesson: e.lesson, step: e.step, files: e.files });
-      return;
+    const spend = spendFor(c.attendee!);
+    try {
+      if (e.type === 'files') {
+        // Only while an instructor looks; never stored, never sent to another attendee. Rare
+        // enough that its token may cost a round trip of its own.
+        if (!looked(c.attendee!)) return;
+        const wait = await store.take(spend.bucket, spend.rate, spend.now);
+        if (wait) throw new Limited(wait);
+        await store.publish({ type: 'files', workshop: w.id, attendee: c.attendee!, lesson: e.lesson, step: e.step, files: e.files });
+        return;
+      }
+      if (e.type === 'ping') {
+        send(c, { type: 'pong' });
+        // Presence is "seen lately": refreshed now and then, not on every ping.
+        await changeAttendee(c.attendee!, (a) => (now() - a.lastSeen > 20_000 ? { ...a, lastSeen: now() } : null), spend);
+        return;
+      }
+      await changeAttendee(c.attendee!, (a) => applyEvent(a, e, now()), spend);
+    } catch (error) {
+      if (!(error instanceof Limited)) throw error;
+      dropped(c, c.attendee!);
     }
-    if (e.type === 'ping') {
-      send(c, { type: 'pong' });
-      // Presence is "seen lately": refreshed now and then, not on every ping.
-      await changeAttendee(c.attendee!, (a) => (now() - a.lastSeen > 20_000 ? { ...a, lastSeen: now() } : null));
-      return;
-    }
-    await changeAttendee(c.attendee!, (a) => applyEvent(a, e, now()));
   }
 
   async function instructorCommand(c: Conn, m: InstructorCommand): Promise<void> {

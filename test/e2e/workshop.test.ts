@@ -8,7 +8,6 @@
 // everything still there and every page reconnected by itself, and a real experiment (Load, in
 // the threads-or-an-event-loop sandbox) puts Ada's requests/s on the class's chart.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,39 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startRedis, type RedisProcess } from '../broker/harness.ts';
 import { cleanup, freePort, launchBrowser, startCourse, waitFor, waitForRunning, type Course } from './harness.ts';
-
-interface HubProcess {
-  child: ChildProcess;
-  link: string;
-  log: () => string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** `store`: `--db FILE` or `--redis-url URL`. */
-async function startHub(port: number, ...store: string[]): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['workshop/cli.ts', '--no-build', '--port', String(port), ...store], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const link = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the hub did not start:\n${log}`)), 30_000);
-    child.stdout!.on('data', () => {
-      const m = /Instructor's console \(keep this link to yourself\): (\S+)/.exec(log);
-      if (m) (clearTimeout(timer), resolve(m[1]!));
-    });
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the hub exited with ${code}:\n${log}`))));
-  });
-  return {
-    child,
-    link,
-    log: () => log,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-}
+import { startHub, type HubProcess } from './workshop-harness.ts';
 
 describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15 * 60_000 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'hotpot-e2e-workshop-'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { createHub, WS_PATH, type Hub } from '../../workshop/hub.ts';
-import type { AttendeeView, HubMessage, Workshop } from '../../workshop/schema.ts';
+import { LIMITS, type AttendeeView, type HubMessage, type Workshop } from '../../workshop/schema.ts';
 import { openRedisStore } from '../../workshop/store/redis.ts';
 import { openSqliteStore } from '../../workshop/store/sqlite.ts';
 import type { WorkshopStore } from '../../workshop/store/types.ts';
@@ -329,6 +329,45 @@ describe('two hubs on one Redis', () => {
       await joinAs(a.port, workshop, 'Linus', '127.0.0.33');
       const sixth = await connect(b.port, { type: 'hello', role: 'join', code: workshop.code, name: 'Ada' }, undefined, '127.0.0.34');
       assert.match((await sixth.next('error')).message, /^too many people are joining this workshop at once: at most 5/);
+    } finally {
+      await a.close();
+      await b.close();
+      await sa.close();
+      await sb.close();
+    }
+  });
+
+  test('one attendee’s message rate holds across both hubs: events through hub A and hub B together are refused past the limit', async () => {
+    const url = `redis://127.0.0.1:${redis.port}`;
+    const [sa, sb] = [await openRedisStore(url, 'rate:'), await openRedisStore(url, 'rate:')];
+    let t = 5_000_000; // both hubs' clock, still unless the test moves it: no token comes back meanwhile
+    const a = await createHub({ store: sa, dist, now: () => t });
+    const b = await createHub({ store: sb, dist, now: () => t });
+    try {
+      const { instructor, workshop } = await setup(b);
+      const grace = await joinAs(a.port, workshop, 'Grace');
+      const tabB = await connect(b.port, { type: 'hello', role: 'attendee', workshop: workshop.id, attendee: grace.joined.attendee, secret: grace.joined.secret });
+      await tabB.next('welcome');
+      // What the console has seen of Grace's Checks, in order.
+      const reasons = () => instructor.messages.flatMap((m) => (m.type === 'attendee' && m.attendee.id === grace.joined.attendee ? [m.attendee.steps['async-tasks/make-it-async']] : [])).filter((p) => p !== undefined);
+      const until = async (ok: () => boolean, what: string) => {
+        for (const end = Date.now() + 10_000; !ok(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error(`${what}; the console saw ${JSON.stringify(reasons().map((p) => p.lastReason))}`);
+      };
+      const check = (tab: Client, reason: string) => tab.send({ type: 'check', lesson: 'async-tasks', step: 'make-it-async', ok: false, reason });
+      // The whole burst, half through each hub: each hub alone has seen only half of it.
+      for (let i = 0; i < LIMITS.burst; i++) check(i % 2 ? tabB : grace.c, `event ${i}`);
+      await until(() => reasons().length === LIMITS.burst, `the console did not see all ${LIMITS.burst} events of the burst`);
+      check(grace.c, 'over, through hub A');
+      check(tabB, 'over, through hub B');
+      const dropped = /^too many messages: at most 10 a second \(bursts of 40\); the extra ones were dropped$/;
+      assert.match((await grace.c.next('error')).message, dropped);
+      assert.match((await tabB.next('error')).message, dropped);
+      t += 1000; // a second later: ten tokens are back
+      check(tabB, 'a second later');
+      await until(() => reasons().some((p) => p.lastReason === 'a second later'), 'an event a second later did not reach the console');
+      assert.equal(reasons().length, LIMITS.burst + 1, 'the console saw the burst and the event a second later, nothing else');
+      assert.equal(reasons().at(-1)!.fails, LIMITS.burst + 1, 'the refused Checks were not counted');
+      assert.ok(!reasons().some((p) => p.lastReason.startsWith('over')));
     } finally {
       await a.close();
       await b.close();

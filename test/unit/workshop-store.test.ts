@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { publicAttendee, type Attendee, type Broadcast, type Workshop } from '../../workshop/schema.ts';
 import { openRedisStore } from '../../workshop/store/redis.ts';
 import { openSqliteStore } from '../../workshop/store/sqlite.ts';
-import { CodeTaken, type WorkshopStore } from '../../workshop/store/types.ts';
+import { CodeTaken, Limited, type WorkshopStore } from '../../workshop/store/types.ts';
 import { startRedis, type RedisProcess } from '../broker/harness.ts';
 
 const workshop = (over: Partial<Workshop> = {}): Workshop => ({
@@ -164,6 +164,23 @@ function contract(kind: string, open: () => Promise<WorkshopStore>) {
       assert.equal(await s.take(key, rate, 11_000), 2, 'a clock behind the bucket refills nothing');
     });
 
+    test('an update spends a rate-limit token with it: past the burst nothing is written and it fails with Limited; a change of nothing spends too; take shares the bucket', async () => {
+      const s = await fresh();
+      // Written by another store: the first update here starts from a read, later ones from what it wrote.
+      await (await fresh()).saveAttendee(attendee({ id: 'limited', lastSeen: 0 }));
+      const spend = { bucket: `message:limited-${Math.random()}`, rate: { burst: 3, perSecond: 1 }, now: 50_000 };
+      const bump = (now = 50_000) => s.updateAttendee('limited', (a) => ({ ...a, lastSeen: a.lastSeen + 1 }), undefined, { ...spend, now });
+      assert.equal((await bump())?.lastSeen, 1);
+      assert.equal((await bump())?.lastSeen, 2);
+      assert.equal((await s.updateAttendee('limited', () => null, undefined, spend))?.lastSeen, 2, 'nothing to change: the record as it is');
+      await assert.rejects(bump(), (e) => e instanceof Limited && e.wait === 1);
+      await assert.rejects(s.updateAttendee('limited', () => null, undefined, spend), Limited);
+      assert.equal((await s.attendee('limited'))?.lastSeen, 2, 'the refused change was not written');
+      assert.equal(await s.take(spend.bucket, spend.rate, 50_000), 1, 'take spends from the same bucket');
+      assert.equal((await bump(51_000))?.lastSeen, 3, 'a second later one token is back');
+      assert.equal((await s.updateAttendee('limited', (a) => ({ ...a, lastSeen: 10 })))?.lastSeen, 10, 'an update without a token to spend is not limited');
+    });
+
     test('a published message reaches every subscriber, and an unsubscribed one no more', async () => {
       const s = await fresh();
       const seen: Broadcast[] = [];
@@ -224,6 +241,26 @@ describe('Redis store: several hub instances', () => {
     try {
       const rate = { burst: 3, perSecond: 1 };
       assert.deepEqual([await a.take('shared', rate, 0), await b.take('shared', rate, 0), await a.take('shared', rate, 0), await b.take('shared', rate, 0)], [0, 0, 0, 1]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('updates through two instances spend from one bucket, once per update even when a retry redoes it', async () => {
+    const [a, b] = [await openRedisStore(`redis://127.0.0.1:${redis.port}`, 'spend:'), await openRedisStore(`redis://127.0.0.1:${redis.port}`, 'spend:')];
+    try {
+      await a.saveAttendee(attendee({ id: 'tabs', lastSeen: 0 }));
+      const spend = { bucket: 'message:tabs', rate: { burst: 4, perSecond: 1 }, now: 0 };
+      const bump = (s: WorkshopStore) => s.updateAttendee('tabs', (x) => ({ ...x, lastSeen: x.lastSeen + 1 }), undefined, spend);
+      await bump(a);
+      await bump(b);
+      await bump(a); // a last wrote 1, Redis holds 2: the script refuses the stale write, a redoes it
+      assert.equal((await b.attendee('tabs'))?.lastSeen, 3);
+      assert.equal(await b.take(spend.bucket, spend.rate, 0), 0, 'three updates spent three tokens of four');
+      await assert.rejects(bump(b), Limited);
+      await assert.rejects(bump(a), Limited);
+      assert.equal((await a.attendee('tabs'))?.lastSeen, 3);
     } finally {
       await a.close();
       await b.close();

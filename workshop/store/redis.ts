@@ -4,11 +4,13 @@
 //
 // Every round trip to Redis is a wait for two processes to be scheduled, which on a loaded
 // machine is what a class's latency is made of: an update is one round trip (a script that
-// compares, writes and publishes), starting from the value this hub wrote last.
+// compares, writes and publishes), starting from the value this hub wrote last. An attendee's
+// event spends its rate-limit token in that same script, so the limit holds across hubs at no
+// extra round trip.
 import { Redis } from 'ioredis';
 import type { Rate } from '../limits.ts';
 import { Attendee, Workshop, type Broadcast } from '../schema.ts';
-import { CodeTaken, type WorkshopStore } from './types.ts';
+import { CodeTaken, Limited, type Spend, type WorkshopStore } from './types.ts';
 
 export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): Promise<WorkshopStore> {
   // Auto-pipelining: commands from many attendees in one turn of the event loop leave in one write.
@@ -33,7 +35,8 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     attendee: (id: string) => `${prefix}a:${id}`,
     attendees: (w: string) => `${prefix}w:${w}:attendees`,
     channel: `${prefix}events`,
-    bucket: (key: string) => `${prefix}limit:${key}`,
+    // A string "tokens at" (keys under the older limit: prefix were hashes; they expire by themselves).
+    bucket: (key: string) => `${prefix}bucket:${key}`,
   };
   const listeners = new Set<(m: Broadcast, text: string) => void>();
   await sub.subscribe(k.channel);
@@ -50,38 +53,72 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     ids.length ? ((await redis.mget(ids.map(key))).filter((v): v is string => v !== null).map((v) => parse(JSON.parse(v)))) : [];
 
   /**
-   * Compare, set and publish in one step: written only if the key still holds ARGV[1] (what
+   * A token bucket kept in Redis, so every hub spends from the same one. `spend(state, burst,
+   * tokens per ms, the hub's clock in ms)` answers 0, the bucket's next state ("tokens at") and
+   * how long until it is full again (ms), or the seconds until a token is back (and the bucket
+   * is left as it is). A hub whose clock is behind the bucket's refills nothing.
+   */
+  const spendLua = `local function spend(state, burst, rate, now)
+      local tokens, at = burst, now
+      if state then
+        local t, a = string.match(state, '^(%S+) (%S+)$')
+        tokens, at = tonumber(t) or burst, tonumber(a) or now
+      end
+      tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+      if tokens < 1 then return math.max(1, math.ceil((1 - tokens) / rate / 1000)) end
+      tokens = tokens - 1
+      return 0, string.format('%.17g %.17g', tokens, math.max(now, at)), math.ceil((burst - tokens) / rate) + 1000
+    end
+    `;
+  /**
+   * Compare, set and publish in one step: written only if KEYS[1] still holds ARGV[1] (what
    * this hub saw last), then ARGV[3] (if any) published on ARGV[4], so the write always comes
-   * before the news. Answers {1}, {0} when the key is gone, or {2, what it holds now}.
+   * before the news. With ARGV[5..7] (burst, tokens per second, the hub's clock) a token is
+   * spent from the bucket KEYS[2] too, read and written with the record (MGET, MSET: as many
+   * commands as without it); the bucket then lasts as long as the record. Answers {1}, {0}
+   * when the record is gone, {2, what it holds now}, or {3, seconds until a token is back}
+   * (nothing written, no token spent unless {1}).
    */
   redis.defineCommand('hotpotUpdate', {
-    numberOfKeys: 1,
-    lua: `local cur = redis.call('GET', KEYS[1])
+    numberOfKeys: 2,
+    lua: `${spendLua}local cur, state
+      if ARGV[5] == '' then
+        cur = redis.call('GET', KEYS[1])
+      else
+        local v = redis.call('MGET', KEYS[1], KEYS[2])
+        cur = v[1]
+        if cur then
+          local wait
+          wait, state = spend(v[2], tonumber(ARGV[5]), tonumber(ARGV[6]) / 1000, tonumber(ARGV[7]))
+          if wait > 0 then return {3, wait} end
+        end
+      end
       if not cur then return {0} end
       if cur ~= ARGV[1] then return {2, cur} end
-      redis.call('SET', KEYS[1], ARGV[2])
+      if state then redis.call('MSET', KEYS[1], ARGV[2], KEYS[2], state) else redis.call('SET', KEYS[1], ARGV[2]) end
       if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[3]) end
       return {1}`,
   });
-  /**
-   * A token bucket kept in Redis, so every hub spends from the same one: ARGV burst, tokens per
-   * second, the hub's clock in ms. Answers 0 (a token spent) or the seconds until one is back.
-   * A hub whose clock is behind the bucket's refills nothing; the key expires once full again.
-   */
+  /** Read KEYS[1] and spend a token from the bucket KEYS[2]: {1, the record}, {0} when it is gone (nothing spent), or {3, seconds}. */
+  redis.defineCommand('hotpotRead', {
+    numberOfKeys: 2,
+    lua: `${spendLua}local v = redis.call('MGET', KEYS[1], KEYS[2])
+      if not v[1] then return {0} end
+      local wait, state, ttl = spend(v[2], tonumber(ARGV[1]), tonumber(ARGV[2]) / 1000, tonumber(ARGV[3]))
+      if wait > 0 then return {3, wait} end
+      redis.call('SET', KEYS[2], state, 'PX', ttl)
+      return {1, v[1]}`,
+  });
+  /** Spend a token from the bucket KEYS[1]: 0, or the seconds until one is back. The key expires once the bucket is full again. */
   redis.defineCommand('hotpotTake', {
     numberOfKeys: 1,
-    lua: `local burst, rate, now = tonumber(ARGV[1]), tonumber(ARGV[2]) / 1000, tonumber(ARGV[3])
-      local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-      local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now
-      tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-      local wait = 0
-      if tokens >= 1 then tokens = tokens - 1 else wait = math.max(1, math.ceil((1 - tokens) / rate / 1000)) end
-      redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(math.max(now, at)))
-      redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate) + 1000)
+    lua: `${spendLua}local wait, state, ttl = spend(redis.call('GET', KEYS[1]), tonumber(ARGV[1]), tonumber(ARGV[2]) / 1000, tonumber(ARGV[3]))
+      if wait == 0 then redis.call('SET', KEYS[1], state, 'PX', ttl) end
       return wait`,
   });
   type Scripts = {
-    hotpotUpdate(key: string, expected: string, next: string, message: string, channel: string): Promise<[number, string?]>;
+    hotpotUpdate(key: string, bucket: string, expected: string, next: string, message: string, channel: string, burst: number | '', perSecond: number | '', now: number | ''): Promise<[number, (string | number)?]>;
+    hotpotRead(key: string, bucket: string, burst: number, perSecond: number, now: number): Promise<[number, (string | number)?]>;
     hotpotTake(key: string, burst: number, perSecond: number, now: number): Promise<number>;
   };
   const scripts = redis as unknown as Scripts;
@@ -98,28 +135,43 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
     if (last.size > 5_000) last.delete(last.keys().next().value!);
   };
 
-  async function update<T>(key: string, parse: (v: unknown) => T, change: (v: T) => T | null, announce?: (v: T) => Broadcast): Promise<T | null> {
+  async function update<T>(key: string, parse: (v: unknown) => T, change: (v: T) => T | null, announce?: (v: T) => Broadcast, spend?: Spend): Promise<T | null> {
+    /** The token still to spend: by the write, or by a read when there is nothing to write. */
+    let pending = spend;
+    const read = async (): Promise<string | null> => {
+      if (!pending) return redis.get(key);
+      const [status, value] = await scripts.hotpotRead(key, k.bucket(pending.bucket), pending.rate.burst, pending.rate.perSecond, pending.now);
+      if (status === 3) throw new Limited(Number(value));
+      if (status === 0) return null;
+      pending = undefined;
+      return String(value);
+    };
     let raw = last.get(key) ?? null;
     let remembered = raw !== null;
-    if (raw === null) raw = await redis.get(key);
+    if (raw === null) raw = await read();
     for (let attempt = 0; attempt < 100; attempt++) {
       if (raw === null) return last.delete(key), null;
       // What this hub wrote was validated then; what it reads is validated now.
       const current = remembered ? (JSON.parse(raw) as T) : parse(JSON.parse(raw));
       const next = change(current);
       if (next === null) {
-        if (!remembered) return current;
-        // "Nothing to change" must be decided on what Redis holds, not on what this hub saw.
-        raw = await redis.get(key);
+        if (!remembered && !pending) return current;
+        // "Nothing to change" must be decided on what Redis holds, not on what this hub saw
+        // (and a message that changes nothing still spends its token).
+        raw = await read();
         remembered = false;
         continue;
       }
       const value = parse(next);
       const text = JSON.stringify(value);
-      const [status, now] = await scripts.hotpotUpdate(key, raw, text, announce ? JSON.stringify(announce(value)) : '', k.channel);
+      const message = announce ? JSON.stringify(announce(value)) : '';
+      const [status, now] = pending
+        ? await scripts.hotpotUpdate(key, k.bucket(pending.bucket), raw, text, message, k.channel, pending.rate.burst, pending.rate.perSecond, pending.now)
+        : await scripts.hotpotUpdate(key, key, raw, text, message, k.channel, '', '', '');
       if (status === 1) return remember(key, text), value;
+      if (status === 3) throw new Limited(Number(now));
       // Gone, or another instance wrote it meanwhile: redo the change on what it holds now.
-      raw = status === 0 ? null : now!;
+      raw = status === 0 ? null : String(now);
       remembered = false;
     }
     throw new Error(`could not update ${key}: it kept changing under this hub`);
@@ -160,7 +212,7 @@ export async function openRedisStore(url: string, prefix = 'hotpot:workshop:'): 
       await m.exec();
       remember(k.attendee(a.id), text);
     },
-    updateAttendee: (id, change, announce) => update(k.attendee(id), (v) => Attendee.parse(v), change, announce),
+    updateAttendee: (id, change, announce, spend) => update(k.attendee(id), (v) => Attendee.parse(v), change, announce, spend),
     updateWorkshop: (id, change, announce) => update(k.workshop(id), (v) => Workshop.parse(v), change, announce),
     async attendee(id) {
       const v = await redis.get(k.attendee(id));

@@ -4,7 +4,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { memoryBuckets } from '../limits.ts';
 import { Attendee, Workshop, type Broadcast } from '../schema.ts';
-import { CodeTaken, type WorkshopStore } from './types.ts';
+import { CodeTaken, Limited, type WorkshopStore } from './types.ts';
 
 export function openSqliteStore(file: string): WorkshopStore {
   const db = new DatabaseSync(file);
@@ -67,8 +67,12 @@ export function openSqliteStore(file: string): WorkshopStore {
     },
     attendee: async (id) => at(row(q.attendee.get(id))),
     // node:sqlite is synchronous: nothing else runs between the read and the write.
-    async updateAttendee(id, change, announce) {
+    async updateAttendee(id, change, announce, spend) {
       const a = at(row(q.attendee.get(id)));
+      if (a && spend) {
+        const wait = buckets.take(spend.bucket, spend.rate, spend.now);
+        if (wait) throw new Limited(wait);
+      }
       const next = a && change(a);
       if (!next) return a;
       q.putAttendee.run(next.id, next.workshop, next.joinedAt, JSON.stringify(Attendee.parse(next)));

@@ -4,6 +4,15 @@
 import type { Rate } from '../limits.ts';
 import type { Attendee, Broadcast, Workshop } from '../schema.ts';
 
+/** A token to spend from a rate-limit bucket along with an update (see `updateAttendee`). */
+export interface Spend {
+  /** The bucket, shared by every hub on this store (the same buckets `take` spends from). */
+  bucket: string;
+  rate: Rate;
+  /** The hub's clock, in ms. */
+  now: number;
+}
+
 export interface WorkshopStore {
   readonly kind: 'sqlite' | 'redis';
   /** The stored value, or `value` stored now if there was none (the first hub to start wins). */
@@ -22,8 +31,10 @@ export interface WorkshopStore {
    * the same record: the result of `change` (null: leave it as it is), or null if none.
    * `announce`: what to publish about the written record, after it is written (never when
    * nothing changed).
+   * `spend`: a token taken from that bucket in the same step (one round trip on Redis), whether
+   * or not anything changes; with none left, nothing is written and it fails with Limited.
    */
-  updateAttendee(id: string, change: (a: Attendee) => Attendee | null, announce?: (a: Attendee) => Broadcast): Promise<Attendee | null>;
+  updateAttendee(id: string, change: (a: Attendee) => Attendee | null, announce?: (a: Attendee) => Broadcast, spend?: Spend): Promise<Attendee | null>;
   updateWorkshop(id: string, change: (w: Workshop) => Workshop | null, announce?: (w: Workshop) => Broadcast): Promise<Workshop | null>;
   attendee(id: string): Promise<Attendee | null>;
   /** In the order they joined. */
@@ -44,5 +55,15 @@ export interface WorkshopStore {
 export class CodeTaken extends Error {
   constructor(code: string) {
     super(`the short code ${code} is taken`);
+  }
+}
+
+/** No token was left in a rate-limit bucket: nothing was written. */
+export class Limited extends Error {
+  /** Seconds until a token is back. */
+  readonly wait: number;
+  constructor(wait: number) {
+    super(`rate limit: a token is back in ${wait} s`);
+    this.wait = wait;
   }
 }

@@ -208,6 +208,15 @@ type Filter = 'all' | 'stuck' | 'help' | 'online';
 
 type Files = Map<string, { lesson: string; step: string; files: Record<string, string> }>;
 
+/** A step's state as the grid shows it: its mark, and the same in words (never colour alone). */
+function stepState(p: AttendeeView['steps'][string] | undefined): { state: string; mark: string; label: string } {
+  if (!p) return { state: 'none', mark: '·', label: 'not started' };
+  if (p.state === 'failed') return { state: p.state, mark: `✗${p.fails}`, label: `Check failed ${p.fails}×` };
+  if (p.state === 'passed') return { state: p.state, mark: '✓', label: 'passed' };
+  if (p.state === 'running') return { state: p.state, mark: '▶', label: 'running' };
+  return { state: p.state, mark: '✎', label: 'editing' };
+}
+
 function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Files; course: Course | null; now: number; socket: HubSocket; secret: string; close: () => void }) {
   const { w, attendees, course, now, socket, secret } = props;
   const [lookAt, setLookAt] = useState<string | null>(null);
@@ -296,7 +305,11 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Fi
             {w.endsAt && <> Ends {new Date(w.endsAt).toLocaleString()}.</>}
           </span>
           <span>
-            {attendees.length} attendees, {online} online · <span class="ws-sticky ws-sticky-done">{done} done</span> · <span class="ws-sticky ws-sticky-help">{queue.length} help</span> · <span class="ws-stuck">{stuckCount} stuck</span>
+            {attendees.length} attendees, {online} online · <span class="ws-sticky ws-sticky-done">{done} done</span> ·{' '}
+            <a class="ws-sticky ws-sticky-help" href="#ws-help-queue" title="Go to the help queue">
+              {queue.length} help
+            </a>{' '}
+            · <span class="ws-stuck">{stuckCount} stuck</span>
           </span>
         </div>
       </section>
@@ -382,7 +395,7 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Fi
       )}
       {lookAt && <Look w={w} who={attendees.find((a) => a.id === lookAt)} got={props.files.get(lookAt)} socket={socket} close={() => setLookAt(null)} />}
 
-      <h2>Help queue ({queue.length})</h2>
+      <h2 id="ws-help-queue">Help queue ({queue.length})</h2>
       {queue.length === 0 ? (
         <p class="ws-muted">Nobody has asked for help.</p>
       ) : (
@@ -477,22 +490,19 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Fi
                   )}
                 </th>
                 <td>{a.note ? <span class={`ws-sticky ws-sticky-${a.note.kind}`} title={a.note.text}>{a.note.kind}</span> : ''}</td>
-                <td>{a.stepSince ? duration(now - a.stepSince) : '—'}</td>
+                <td class="ws-time">
+                  {a.stepSince ? duration(now - a.stepSince) : '—'}
+                  {a.stepSince && <span class="ws-narrow"> on this step</span>}
+                </td>
+                <Now a={a} columns={columns} />
                 {columns.map((c) => {
                   const p = a.steps[c.key];
                   const current = a.lesson === c.lesson && a.step === c.step;
-                  const [mark, label] = !p
-                    ? ['·', 'not started']
-                    : p.state === 'failed'
-                      ? [`✗${p.fails}`, `Check failed ${p.fails}×: ${p.lastReason}`]
-                      : p.state === 'passed'
-                        ? ['✓', 'passed']
-                        : p.state === 'running'
-                          ? ['▶', 'running']
-                          : ['✎', 'editing'];
+                  const { state, mark, label } = stepState(p);
+                  const why = p?.state === 'failed' ? `${label}: ${p.lastReason}` : label;
                   return (
-                    <td class={`ws-cell ${c.n === 1 ? 'ws-first' : ''}`} key={c.key} data-key={c.key} data-state={p?.state ?? 'none'} title={`${a.name}, ${c.title}: ${label}`}>
-                      <span class={`ws-s-${p?.state ?? 'none'} ${current ? 'ws-current' : ''}`} aria-label={label}>
+                    <td class={`ws-cell ${c.n === 1 ? 'ws-first' : ''}`} key={c.key} data-key={c.key} data-state={state} title={`${a.name}, ${c.title}: ${why}`}>
+                      <span class={`ws-s-${state} ${current ? 'ws-current' : ''}`} aria-label={why}>
                         {mark}
                       </span>
                     </td>
@@ -505,6 +515,31 @@ function WorkshopView(props: { w: Workshop; attendees: AttendeeView[]; files: Fi
       </div>
       {attendees.length === 0 && <p class="ws-muted">No one has joined yet. Share the code or the QR code.</p>}
     </>
+  );
+}
+
+/**
+ * The attendee's current step and its state in words: shown instead of the step columns when
+ * the screen is narrow (an instructor walking the room with a phone), hidden on wide ones.
+ */
+function Now({ a, columns }: { a: AttendeeView; columns: { key: string; lesson: string; lessonTitle: string; step: string; title: string; n: number }[] }) {
+  if (!a.lesson || !a.step) return <td class="ws-now ws-muted">not on a step yet</td>;
+  const c = columns.find((x) => x.lesson === a.lesson && x.step === a.step);
+  const p = a.steps[`${a.lesson}/${a.step}`];
+  const { state, mark, label } = stepState(p);
+  return (
+    <td class="ws-now" data-state={state}>
+      <span class="ws-now-step" title={c ? `${c.lessonTitle}: ${c.title}` : undefined}>
+        {c ? `${c.n}. ${c.title}` : a.step}
+      </span>{' '}
+      <span class="ws-now-state">
+        <span class={`ws-s-${state}`} aria-hidden="true">
+          {mark}
+        </span>{' '}
+        {label}
+      </span>
+      {p?.state === 'failed' && p.lastReason && <span class="ws-now-reason ws-muted">{p.lastReason}</span>}
+    </td>
   );
 }
 
