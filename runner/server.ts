@@ -110,6 +110,15 @@ function describeZod(error: { issues: { path: PropertyKey[]; message: string }[]
     .join('; ');
 }
 
+/** Whether two origins are the same once written alike (`http://h:80` is `http://h`). */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
 const previewKeyText = 'This preview opens from the course page: press Run there, then use its preview or its "open in new tab" link.';
 const previewKeyPage = messagePage('This preview needs its link from the course', [
   'Each preview of a runner reached from another computer opens only through the address the course page gives it, so that no one else on the network can use it.',
@@ -184,7 +193,7 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     // The preview's own pages and the course page as this visitor reaches it (the Broker tab); no
     // other site, and no other preview: same host, other port, so same-site but not same-origin.
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `http://${urlHostOf(hostname)}:${boundPort}`)
+    if (origin !== undefined && !sameOrigin(origin, `http://${req.headers.host}`) && !sameOrigin(origin, `http://${urlHostOf(hostname)}:${boundPort}`))
       return refuseUpgrade(socket, 403, 'Connections to a preview from another site are refused.', route.headers);
     const access = previewAccess(req, preview, true);
     if (access.kind === 'missing' || access.kind === 'wrong') return refuseUpgrade(socket, access.kind === 'missing' ? 401 : 403, previewKeyText, route.headers);

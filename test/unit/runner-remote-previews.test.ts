@@ -3,6 +3,7 @@
 // this machine's own non-loopback address, the one another computer on the network would use.
 // Real server, real sandbox processes (the echo fixture), real HTTP and WebSocket clients.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
@@ -187,6 +188,14 @@ describe('previews for visitors on other computers', { skip: ipv4 === null ? 'th
     await other.close();
     await assert.rejects(localFetch(urls.web!), /ECONNREFUSED/);
   });
+});
+
+test('--preview-ports takes a range of ports, and says so when given anything else', () => {
+  for (const bad of ['43000', '43000-42000', '0-10', '43000-70000', '1-2-3']) {
+    const out = spawnSync(process.execPath, ['runner/cli.ts', '--no-build', '--preview-ports', bad], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(out.status, 2, bad);
+    assert.match(out.stderr, /--preview-ports must be a range of ports like 43000-43099/, bad);
+  }
 });
 
 describe('--preview-ports and IPv6 visitors', { skip: ipv4 === null ? 'this machine has no non-loopback IPv4 address' : false }, () => {
