@@ -82,6 +82,25 @@ describe('previews from another computer (--allow-remote)', { timeout: 6 * 60_00
     await context.close();
   });
 
+  test('the WebSockets lesson: each chat pane connects its socket through its own port', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${origin}/?token=${course.token}`);
+    await page.goto(`${origin}/lessons/websockets/?runtime=local`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await waitForRunning(page);
+    const a = page.frameLocator('iframe[title="Sandbox preview: chat-a"]');
+    const b = page.frameLocator('iframe[title="Sandbox preview: chat-b"]');
+    await a.locator('#status[data-state="open"]').waitFor({ timeout: 60_000 });
+    await b.locator('#status[data-state="open"]').waitFor({ timeout: 60_000 });
+    const origins = await page.locator('iframe[title^="Sandbox preview: chat-"]').evaluateAll((els) => els.map((e) => new URL((e as HTMLIFrameElement).src).origin));
+    assert.equal(new Set([...origins, origin]).size, 3, `chat-a, chat-b and the course are three origins: ${origins.join(', ')}`);
+    // Each pane's socket reached its own instance (what the pages say once connected).
+    assert.match(await a.locator('#status').innerText(), /instance a/);
+    assert.match(await b.locator('#status').innerText(), /instance b/);
+    await context.close();
+  });
+
   test("a hostile preview page gets nothing of the reader's token: not its cookie, the API, the runner's socket or the Broker tab's inspector", async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
