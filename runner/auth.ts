@@ -26,25 +26,6 @@ export function tokenEquals(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim();
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      // keep it as sent
-    }
-    if (name && !out.has(name)) out.set(name, value);
-  }
-  return out;
-}
-
 /** Every value sent under one cookie name, in order: a page that adds a same-named cookie with a longer Path gets its value sent first. */
 export function cookieValues(header: string | undefined, name: string): string[] {
   const out: string[] = [];

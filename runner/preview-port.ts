@@ -52,8 +52,8 @@ export function previewAccess(req: IncomingMessage, preview: PreviewPort, upgrad
     const rest = url.slice(PREVIEW_KEY_PREFIX.length);
     const end = rest.search(/[/?#]|$/);
     if (!tokenEquals(rest.slice(0, end), preview.key)) return { kind: 'wrong' };
-    let after = rest.slice(end);
-    if (!after.startsWith('/')) after = `/${after}`;
+    // One leading slash: `//other.example` would send the browser to another site.
+    const after = `/${rest.slice(end).replace(/^\/+/, '')}`;
     if (upgrade) return { kind: 'upgrade', url: after };
     return { kind: 'redirect', location: after, cookie: `${previewCookieName(preview.port)}=${preview.key}; HttpOnly; SameSite=Strict; Path=/` };
   }

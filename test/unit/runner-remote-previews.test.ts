@@ -89,6 +89,9 @@ describe('previews for visitors on other computers', { skip: ipv4 === null ? 'th
       await otherCookie.text();
 
       // With it: a cookie named for this preview's port, and the same path without the key.
+      const offsite = await localFetch(`${own}/hotpot-preview-key/${key}//evil.example/x`);
+      assert.equal(offsite.headers.get('location'), '/evil.example/x', 'the redirect stays on the preview');
+      await offsite.text();
       const first = await localFetch(`${urls.web}headers?a=1`);
       assert.equal(first.status, 302);
       assert.equal(first.headers.get('location'), '/headers?a=1');
