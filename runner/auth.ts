@@ -26,13 +26,13 @@ export function tokenEquals(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
+/** Every value sent under one cookie name, in order: a page that adds a same-named cookie with a longer Path gets its value sent first. */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const out: string[] = [];
   if (!header) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim();
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
     let value = part.slice(eq + 1).trim();
     if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
     try {
@@ -40,18 +40,31 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     } catch {
       // keep it as sent
     }
-    if (name && !out.has(name)) out.set(name, value);
+    out.push(value);
   }
   return out;
 }
 
-/** Whether a cookie name is a runner's token cookie (this runner's or another's). */
+/** Cookie names of the runner's own: its token (this runner's or another's) and a preview's key (`preview-port.ts`). */
+const RUNNER_COOKIE_PREFIXES = [TOKEN_COOKIE_PREFIX, 'hotpot_preview'];
+
+/**
+ * Whether a cookie name is one of the runner's (this runner's or another's). Letter case is
+ * ignored: a browser keeps `HOTPOT_TOKEN_4321` apart, but no sandbox needs such a name.
+ */
 export function isTokenCookieName(name: string): boolean {
-  const n = name.trim();
-  return n === TOKEN_COOKIE_PREFIX || n.startsWith(`${TOKEN_COOKIE_PREFIX}_`);
+  const n = name.trim().toLowerCase();
+  return RUNNER_COOKIE_PREFIXES.some((p) => n === p || n.startsWith(`${p}_`));
 }
 
-/** The Cookie header without any runner's token, so a sandbox never sees it (null when nothing is left). */
+/** The name a Set-Cookie value sets: before the first `=` of its first part; a part without `=` sets a nameless cookie whose value browsers send alone. */
+export function setCookieName(value: string): string {
+  const pair = value.split(';', 1)[0]!;
+  const eq = pair.indexOf('=');
+  return (eq < 0 ? pair : pair.slice(0, eq)).trim();
+}
+
+/** The Cookie header without any runner's cookie (token or preview key), so a sandbox never sees one (null when nothing is left). */
 export function cookieWithoutToken(header: string | undefined): string | null {
   if (!header) return null;
   const kept = header
@@ -94,8 +107,9 @@ export function authorize(req: IncomingMessage, token: string, options: { redire
     return { kind: 'redirect', location: `${url.pathname}${search ? `?${search}` : ''}`, cookie: tokenCookie(options.cookieName, token) };
   }
   const candidates: string[] = [];
-  const cookie = parseCookies(req.headers.cookie).get(options.cookieName);
-  if (cookie !== undefined) candidates.push(cookie);
+  // Every value of the cookie: a preview page on the same host may add one of the same name with
+  // a longer Path (a script cannot overwrite the HttpOnly one), which the browser sends first.
+  candidates.push(...cookieValues(req.headers.cookie, options.cookieName));
   const header = req.headers[TOKEN_HEADER];
   if (typeof header === 'string') candidates.push(header);
   let ok = false;

@@ -15,6 +15,7 @@ Serves the Hotpot course on this machine and runs its sandboxes as real processe
   --port N                port to listen on (default: $PORT or 4321; 0 for any free port)
   --host H                address to listen on (default: $HOST or 127.0.0.1)
   --allow-remote          allow listening on an address other machines can reach
+  --preview-ports A-B     ports for the previews of visitors on other computers (default: any free port)
   --token T               the access token (default: $HOTPOT_TOKEN, else a new random one)
   --no-build              serve dist/ as it is, without building first
   --dist DIR              the built site to serve (default: dist/)
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         host: { type: 'string' },
         'allow-remote': { type: 'boolean' },
+        'preview-ports': { type: 'string' },
         token: { type: 'string' },
         'no-build': { type: 'boolean' },
         dist: { type: 'string' },
@@ -69,6 +71,13 @@ async function main(): Promise<void> {
   const allowRemote = values['allow-remote'] === true;
   if (!isLoopbackHost(host) && !allowRemote)
     fail(`refusing to listen on ${host}: anyone who reaches it could run programs on this computer; add --allow-remote if that is what you want`);
+  let previewPorts: [number, number] | undefined;
+  if (values['preview-ports'] !== undefined) {
+    const m = /^(\d{1,5})-(\d{1,5})$/.exec(values['preview-ports'] as string);
+    previewPorts = m ? [Number(m[1]), Number(m[2])] : undefined;
+    if (!previewPorts || previewPorts[0] < 1 || previewPorts[1] > 65535 || previewPorts[0] > previewPorts[1])
+      fail(`--preview-ports must be a range of ports like 43000-43099, not ${JSON.stringify(values['preview-ports'])}`);
+  }
   const token = (values.token as string | undefined) || process.env.HOTPOT_TOKEN || newToken();
   let limits;
   try {
@@ -132,6 +141,7 @@ async function main(): Promise<void> {
       redisUrl,
       limits,
       log: (line) => process.stderr.write(`${line}\n`),
+      previewPorts,
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

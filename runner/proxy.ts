@@ -6,7 +6,7 @@
 import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { TOKEN_HEADER, cookieWithoutToken, isTokenCookieName } from './auth.ts';
+import { TOKEN_HEADER, cookieWithoutToken, isTokenCookieName, setCookieName } from './auth.ts';
 import { escapeHtml, messagePage, refuseUpgrade, sendHtml } from './http.ts';
 
 /** Where a sandbox's port is reachable on loopback. */
@@ -64,9 +64,13 @@ function rewriteLocation(location: string, origin: string, target: PreviewTarget
   return location;
 }
 
-/** A Set-Cookie that would set a runner's token cookie: dropped, whatever the sandbox means by it. */
+/** A Set-Cookie that would set or shadow a runner's cookie (token or preview key): dropped, whatever the sandbox means by it. */
 function setsTokenCookie(value: string): boolean {
-  return isTokenCookieName(value.split('=', 1)[0]!);
+  const name = setCookieName(value);
+  if (name !== '') return isTokenCookieName(name);
+  // A nameless cookie is sent as its value alone: `=hotpot_token_4321=x` comes back as `hotpot_token_4321=x`.
+  const pair = value.split(';', 1)[0]!;
+  return isTokenCookieName(setCookieName(pair.slice(pair.indexOf('=') + 1)));
 }
 
 const ISOLATION_NAMES = new Set(['cross-origin-opener-policy', 'cross-origin-embedder-policy', 'cross-origin-resource-policy']);

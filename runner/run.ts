@@ -12,7 +12,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadedSandbox } from '../sandboxes/load.ts';
 import type { FileMap, SandboxProcess, SandboxStep } from '../sandboxes/schema.ts';
-import { INSPECTOR_SECRET_ENV, type ProcessState, type RunState, type ServerMessage } from '../engine/contract.ts';
+import { INSPECTOR_ORIGIN_ENV, INSPECTOR_SECRET_ENV, type ProcessState, type RunState, type ServerMessage } from '../engine/contract.ts';
 import { MiB, OutputLimiter, checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
 import { nodeArgs } from '../engine/node.ts';
 import { checkVerdict, describeExit, describeSpawnError, type ExitInfo } from '../engine/outcomes.ts';
@@ -54,6 +54,8 @@ export interface RunOptions {
   files: FileMap;
   /** The page's key to the broker's inspector, for every process of the run (INSPECTOR_SECRET_ENV). */
   inspectorSecret?: string;
+  /** The course page's origin where the broker's inspector would not accept it by itself (a visitor on another computer; INSPECTOR_ORIGIN_ENV). */
+  inspectorOrigin?: string;
   /** Linked as node_modules in the run folder; default `defaultModulesDir()`; null for none. */
   modulesDir?: string | null;
   /** When set, processes with role "broker" are not started and every process gets REDIS_URL set to this. */
@@ -256,6 +258,7 @@ export class Run {
   /** Stop-and-restart of a process, one at a time per process. */
   #restarts = new Map<string, Promise<void>>();
   readonly #inspectorSecret: string | undefined;
+  readonly #inspectorOrigin: string | undefined;
 
   constructor(options: RunOptions) {
     this.id = options.id ?? randomBytes(9).toString('base64url');
@@ -270,6 +273,7 @@ export class Run {
     this.#onEnd = options.onEnd;
     this.#previewUrl = options.previewUrl;
     this.#inspectorSecret = options.inspectorSecret;
+    this.#inspectorOrigin = options.inspectorOrigin;
     const owners = portOwners(options.sandbox.manifest.processes);
     this.#processes = options.sandbox.manifest.processes.map((spec) => ({
       spec,
@@ -420,6 +424,7 @@ export class Run {
     for (const [k, v] of Object.entries(extra)) env[k] = withPorts(v, this.ports);
     if (this.redisUrl) env.REDIS_URL = this.redisUrl;
     if (this.#inspectorSecret) env[INSPECTOR_SECRET_ENV] = this.#inspectorSecret;
+    if (this.#inspectorSecret && this.#inspectorOrigin) env[INSPECTOR_ORIGIN_ENV] = this.#inspectorOrigin;
     return env;
   }
 

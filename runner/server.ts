@@ -7,11 +7,12 @@ import { join, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SandboxError, listSandboxes, loadSandbox, type LoadedSandbox } from '../sandboxes/load.ts';
 import { API_PATH, ClientMessage, HEALTH_PATH, type ServerMessage } from '../engine/contract.ts';
-import { authorize, courseHostAllowed, hostRefusedPage, hostnameOf, missingTokenPage, newToken, originAllowed, tokenCookieName, wrongTokenPage } from './auth.ts';
+import { authorize, courseHostAllowed, hostRefusedPage, hostnameOf, isLoopbackHost, missingTokenPage, newToken, originAllowed, tokenCookieName, wrongTokenPage } from './auth.ts';
 import { courseHeaders, messagePage, previewHeaders, refuseUpgrade, sendHtml, sendJson, setHeaders } from './http.ts';
 import { checkFiles, formatBytes, limitMessages, resolveLimits, type Limits } from '../engine/limits.ts';
 import { proxyHttp, proxyUpgrade, type PreviewRoute } from './proxy.ts';
 import { PreviewHosts } from './preview-host.ts';
+import { PREVIEW_KEY_PREFIX, PreviewPorts, previewAccess, type PreviewPort } from './preview-port.ts';
 import { Run, RunError, projectRoot } from './run.ts';
 import { createStaticSite } from './static.ts';
 
@@ -45,6 +46,11 @@ export interface RunnerServerOptions {
   limits?: Partial<Limits>;
   /** Where the server's own log lines go. Default: nowhere. */
   log?: (line: string) => void;
+  /**
+   * Ports (inclusive) for the previews of visitors on other computers (see preview-port.ts),
+   * for a firewall that opens only some. Default: any free port.
+   */
+  previewPorts?: readonly [number, number];
 }
 
 export interface RunnerServer {
@@ -63,12 +69,15 @@ export interface RunnerServer {
 /** The state of one WebSocket connection: at most one run. */
 class Session {
   readonly socket: WebSocket;
+  /** The Host the page used to reach the course (its previews are reached under the same name). */
+  readonly courseHost: string;
   run: Run | null = null;
   /** Bumped by every run/stop/close, so a run request overtaken by a newer one is dropped. */
   generation = 0;
   closed = false;
-  constructor(socket: WebSocket) {
+  constructor(socket: WebSocket, courseHost: string) {
     this.socket = socket;
+    this.courseHost = courseHost;
   }
   /** Output not sent because the browser was not reading (per process, in characters). */
   #unsent = new Map<string, number>();
@@ -101,6 +110,21 @@ function describeZod(error: { issues: { path: PropertyKey[]; message: string }[]
     .join('; ');
 }
 
+/** Whether two origins are the same once written alike (`http://h:80` is `http://h`). */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+const previewKeyText = 'This preview opens from the course page: press Run there, then use its preview or its "open in new tab" link.';
+const previewKeyPage = messagePage('This preview needs its link from the course', [
+  'Each preview of a runner reached from another computer opens only through the address the course page gives it, so that no one else on the network can use it.',
+  'Open the course, press Run, and use the preview there or its \u201copen in new tab\u201d link.',
+]);
+
 export async function createRunnerServer(options: RunnerServerOptions = {}): Promise<RunnerServer> {
   const token = options.token ?? newToken();
   const host = options.host ?? '127.0.0.1';
@@ -124,6 +148,58 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
   let cookieName = '';
   let previewHeaderSet: Readonly<Record<string, string>> = {};
   let courseOrigins: string[] = [];
+
+  // On an address other computers can reach, a visitor who came by any name but a loopback one
+  // gets previews on ports of their own (preview-port.ts); `*.localhost` names stay for loopback.
+  const previewPorts = isLoopbackHost(host)
+    ? null
+    : new PreviewPorts({ host, range: options.previewPorts, onRequest: onPreviewPortRequest, onUpgrade: onPreviewPortUpgrade });
+  function remoteHostname(courseHost: string): string | null {
+    const hostname = hostnameOf(courseHost);
+    return previewPorts && hostname !== null && !isLoopbackHost(hostname) ? hostname : null;
+  }
+  const urlHostOf = (hostname: string) => (hostname.includes(':') ? `[${hostname}]` : hostname);
+
+  /** Where a request to a preview's own port goes: the newest run of its sandbox that has the port, with that origin's headers. */
+  function portRoute(preview: PreviewPort, hostname: string): PreviewRoute {
+    const runsOf = bySandbox.get(preview.sandbox) ?? [];
+    let target = null;
+    for (let i = runsOf.length - 1; i >= 0 && !target; i--) target = runsOf[i]!.target(preview.name);
+    // Framed by the course as this visitor reaches it. CSP's host-source has no IPv6 literals, so
+    // for one the course's port is named with any host (the preview's key still guards the content).
+    const ancestor = hostname.includes(':') ? `http://*:${boundPort}` : `http://${hostname}:${boundPort}`;
+    return { port: preview.name, target, headers: previewHeaders([ancestor]) };
+  }
+
+  function onPreviewPortRequest(preview: PreviewPort, req: IncomingMessage, res: ServerResponse): void {
+    const hostname = hostnameOf(req.headers.host);
+    if (hostname === null) return sendHtml(res, 400, messagePage('Bad request', ['This request names no host.']));
+    const route = portRoute(preview, hostname);
+    const access = previewAccess(req, preview, false);
+    if (access.kind === 'redirect') {
+      res.writeHead(302, { ...route.headers, Location: access.location, 'Set-Cookie': access.cookie, 'Cache-Control': 'no-store', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    if (access.kind === 'missing' || access.kind === 'wrong') return sendHtml(res, access.kind === 'missing' ? 401 : 403, previewKeyPage, {}, route.headers);
+    proxyHttp(req, res, route);
+  }
+
+  function onPreviewPortUpgrade(preview: PreviewPort, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => {});
+    const hostname = hostnameOf(req.headers.host);
+    if (hostname === null) return refuseUpgrade(socket, 400, 'This request names no host.');
+    const route = portRoute(preview, hostname);
+    // The preview's own pages and the course page as this visitor reaches it (the Broker tab); no
+    // other site, and no other preview: same host, other port, so same-site but not same-origin.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !sameOrigin(origin, `http://${req.headers.host}`) && !sameOrigin(origin, `http://${urlHostOf(hostname)}:${boundPort}`))
+      return refuseUpgrade(socket, 403, 'Connections to a preview from another site are refused.', route.headers);
+    const access = previewAccess(req, preview, true);
+    if (access.kind === 'missing' || access.kind === 'wrong') return refuseUpgrade(socket, access.kind === 'missing' ? 401 : 403, previewKeyText, route.headers);
+    if (access.kind === 'upgrade') req.url = access.url;
+    proxyUpgrade(req, socket, head, route);
+  }
 
   /** A request's place: the course, a preview's origin, or a Host the runner does not answer to. */
   function classify(req: IncomingMessage): { kind: 'course' } | { kind: 'preview'; route: PreviewRoute; origin: string } | { kind: 'refused' } {
@@ -151,6 +227,10 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     // A preview's origin serves the sandbox and nothing of the runner: no token, no course, no API.
     if (place.kind === 'preview') return proxyHttp(req, res, place.route);
     setHeaders(res, courseHeaders);
+    // A browser's Origin names the page that sent the request: the course sends none to itself for
+    // GETs, so one that names another page (a preview's port on the same host is same-site, and
+    // sends the token cookie along) is refused whatever the route.
+    if (!originAllowed(req)) return sendHtml(res, 403, messagePage('Requests from another site are refused', ['Only the course\u2019s own pages may send requests to the runner.']));
     const auth = authorize(req, token, { cookieName });
     if (auth.kind === 'missing' || auth.kind === 'wrong') return refuseHttp(res, auth.kind);
     if (auth.kind === 'redirect') {
@@ -188,14 +268,14 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     if (closing) return refuseUpgrade(socket, 503, 'The runner is shutting down.');
     const pathname = (req.url ?? '/').split('?', 1)[0]!;
     if (pathname === API_PATH) {
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req.headers.host ?? ''));
       return;
     }
     refuseUpgrade(socket, 404, 'There is no WebSocket endpoint here.');
   }
 
-  function onConnection(ws: WebSocket): void {
-    const session = new Session(ws);
+  function onConnection(ws: WebSocket, courseHost: string): void {
+    const session = new Session(ws, courseHost);
     sessions.add(session);
     let alive = true;
     ws.on('pong', () => (alive = true));
@@ -295,16 +375,34 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
     if (previous) await previous.stop();
     if (generation !== session.generation || session.closed || closing) return;
     if (runs.size >= limits.runs) return session.error('too-many-runs', limitMessages.tooManyRuns(limits));
+    // A visitor on another computer: each port's own listener, open before the run reports its ports.
+    const remote = remoteHostname(session.courseHost);
+    const ownPorts = new Map<string, PreviewPort>();
+    if (remote !== null) {
+      try {
+        for (const name of Object.keys(sandbox.manifest.ports)) ownPorts.set(name, await previewPorts!.open(sandboxId, name));
+      } catch (e) {
+        return session.error('preview-port', `The runner could not open a port for this sandbox's preview: ${(e as Error).message}`);
+      }
+      if (generation !== session.generation || session.closed || closing) return;
+    }
+    const previewUrl = (port: string): string => {
+      const own = ownPorts.get(port);
+      if (remote !== null && own) return `http://${urlHostOf(remote)}:${own.port}${PREVIEW_KEY_PREFIX}${own.key}/`;
+      return `http://${previewHosts.hostname(sandboxId, port)}:${boundPort}/`;
+    };
     const run = new Run({
       sandbox,
       step,
       files,
       inspectorSecret,
+      // The broker's inspector accepts loopback pages and its own host; a visitor's course page is neither.
+      inspectorOrigin: remote !== null ? `http://${session.courseHost}` : undefined,
       modulesDir,
       redisUrl: options.redisUrl,
       limits,
       onMessage: (m) => session.send(m),
-      previewUrl: (port) => `http://${previewHosts.hostname(sandboxId, port)}:${boundPort}/`,
+      previewUrl,
       onEnd: (r) => {
         runs.delete(r.id);
         const left = (bySandbox.get(sandboxId) ?? []).filter((x) => x !== r);
@@ -366,6 +464,7 @@ export async function createRunnerServer(options: RunnerServerOptions = {}): Pro
         await Promise.allSettled([...runs.values()].map((r) => r.stop()));
         for (const s of sessions) s.socket.terminate();
         wss.close();
+        await previewPorts?.close();
         await new Promise<void>((r) => {
           server.close(() => r());
           server.closeAllConnections();

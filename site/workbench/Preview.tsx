@@ -6,7 +6,8 @@ import type { WorkbenchModel } from './model.ts';
 /** One page. In a split preview (label given) the bar is compact: icons, with names for screen readers. */
 function Pane({ url, label, placeholder }: { url: string; label?: string; placeholder: string }) {
   const frame = useRef<HTMLIFrameElement>(null);
-  const path = url ? new URL(url).pathname.replace(/^\/preview\/[^/]+\/[^/]+/, '') + new URL(url).search || '/' : 'not running';
+  // Shown without the runner's own prefixes: a run's folder, or a preview's key (runner/preview-port.ts), which the runner takes off the address anyway.
+  const path = url ? new URL(url).pathname.replace(/^\/preview\/[^/]+\/[^/]+|^\/hotpot-preview-key\/[^/]+/, '') + new URL(url).search || '/' : 'not running';
   return (
     <div class="hp-preview-pane" data-port={label}>
       <div class="hp-preview-bar">
