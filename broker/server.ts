@@ -8,6 +8,7 @@ import net from 'node:net';
 import { Client } from './client.ts';
 import { ProtocolError, DEFAULT_MAX_BULK_LEN } from './resp/parser.ts';
 import { encode, encodeChunks, isStreamed, toBuffer } from './resp/encoder.ts';
+import { sharedFrame } from './resp/frames.ts';
 import { E, ErrorReply, NO_REPLY, Sequence, Status, err, wrongArity, type Reply } from './resp/reply.ts';
 import { Keyspace } from './store/keyspace.ts';
 import { Block, Registry, type CommandSpec, type Ctx, type HandlerResult } from './commands/registry.ts';
@@ -817,7 +818,7 @@ export class Server {
     let receivers = 0;
     const subs = this.channels.get(channel);
     if (subs) {
-      const msg = toBuffer(encode(['message', channel, message]));
+      const msg = sharedFrame(encode(['message', channel, message]));
       for (const c of subs) {
         this.addShared(c, msg);
         receivers++;
@@ -825,7 +826,7 @@ export class Server {
     }
     for (const [pattern, clients] of this.patterns) {
       if (!globMatch(pattern, channel)) continue;
-      const msg = toBuffer(encode(['pmessage', pattern, channel, message]));
+      const msg = sharedFrame(encode(['pmessage', pattern, channel, message]));
       for (const c of clients) {
         this.addShared(c, msg);
         receivers++;
@@ -917,7 +918,7 @@ export class Server {
     }
     // Encoded once into a Buffer every MONITOR client's queue shares (as PUBLISH does): monitors
     // that stop reading hold one copy of each line between them, each charged its full size.
-    const line = toBuffer(encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`)));
+    const line = sharedFrame(encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`)));
     for (const m of this.monitors) {
       if (m !== c) this.addShared(m, line);
     }
