@@ -18,6 +18,7 @@ import { Config, parseOutputBufferLimits, type OutputBufferLimits } from './conf
 import { registerAll } from './commands/index.ts';
 import { Scripting } from './lua/scripting.ts';
 import { N, eventClass, parseEventFlags } from './notify.ts';
+import { Reclaimer, fullGc, residentBytes } from './util/gc.ts';
 
 export interface BrokerOptions {
   port?: number;
@@ -36,6 +37,11 @@ export interface BrokerOptions {
   protectedMode?: boolean;
   /** Called after a client's SHUTDOWN closed the broker (the CLI exits the process). */
   onShutdown?: () => void;
+  /**
+   * Once quiet again after a burst that grew RSS by 32 MB, ask V8 for a memory-reducing
+   * collection (default on; util/gc.ts says why).
+   */
+  reclaimMemory?: boolean;
 }
 
 export interface Broker {
@@ -80,6 +86,8 @@ export class Server {
   private cron: ReturnType<typeof setInterval> | null = null;
   /** Fake client used to run commands from Lua. */
   luaClient: Client;
+  /** Gives memory back once a burst is over (null where the runtime does not tell RSS). */
+  private reclaimer: Reclaimer | null = null;
 
   private onShutdown: (() => void) | undefined;
 
@@ -97,6 +105,12 @@ export class Server {
     this.ks.notify = (event, key, db) => this.notifyKeyspaceEvent(event, key, db);
     registerAll(this.registry);
     this.luaClient = new Client(0, null, true, { isLua: true });
+    if (residentBytes && opts.reclaimMemory !== false) {
+      const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+      this.reclaimer = new Reclaimer(residentBytes, () => fullGc(true), (before, after) =>
+        this.log('notice', `memory given back after a burst: RSS ${mb(before)} -> ${mb(after)}`),
+      );
+    }
   }
 
   // -------------------------------------------------------------------------
@@ -956,6 +970,7 @@ export class Server {
   private serverCron(): void {
     this.clientBuffers = this.clientBuffersBytes();
     this.peakMemory();
+    this.reclaimer?.tick(Date.now(), this.clientBuffers, this.stats.commandsProcessed);
     // The soft limit is a duration: clients over it are checked even when nothing new is sent.
     for (const c of this.clients.values()) if (c.obufSoftSince !== 0) this.outputBufferOverLimit(c);
     if (this.scripting?.isBusy() || this.ks.frozenNow) return;
