@@ -37,27 +37,29 @@ export const residentBytes: (() => number) | null = typeof process.memoryUsage?.
 
 /** Growth of RSS over its quiet level that makes a quiet broker give memory back. */
 export const RECLAIM_GROWTH = 32 * 1024 * 1024;
-/** How long the broker must have been quiet (clients' buffers nearly empty, few commands). */
+/** How long the broker must have been quiet: client buffers nearly empty, at most a few commands (idle workers polling). */
 const QUIET_MS = 2000;
 const QUIET_BUFFER_BYTES = 1024 * 1024;
-const QUIET_COMMANDS_PER_SECOND = 1000;
+const QUIET_COMMANDS = 20;
+/** Collections at most this often, whatever RSS does (data that keeps growing is not a burst). */
+const MIN_INTERVAL_MS = 10_000;
 
 /**
  * After a burst (a 100,000-command pipeline, subscribers dropped with 32 MB queued each) V8
  * keeps the young generation it grew (up to 32 MB) and the pages it freed, until its memory
  * reducer judges the process idle: that took from 15 s to minutes here, and an idle broker
- * may never trigger it. So once the broker has been quiet for 2 s with its RSS 32 MB above its
- * quiet level, it runs one memory-reducing collection (a few hundred ms at most, once per
- * burst), then takes the RSS that follows as its new quiet level, so memory that stays
- * (data the clients stored) costs no second collection.
+ * may never trigger it. So once the broker has been quiet for 2 s (clients' buffers under 1 MB, at
+ * most 20 commands) with its RSS 32 MB above its quiet level, it runs one memory-reducing
+ * collection (a few hundred ms at most, once per burst, at most every 10 s), then takes the RSS
+ * that follows as its new quiet level, so memory that stays (data the clients stored) costs no
+ * second collection.
  */
 export class Reclaimer {
   /** RSS at the first tick, then the lowest seen while quiet (Infinity: to be measured at the next quiet tick). */
   private floor = Infinity;
   private quietSince = -1;
-  private lastCommands = -1;
-  private lastTick = -1;
-
+  private commandsAtQuiet = 0;
+  private lastCollection = -Infinity;
   private readonly rss: () => number;
   private readonly collect: () => boolean;
   private readonly report: (before: number, after: number) => void;
@@ -71,17 +73,13 @@ export class Reclaimer {
   /** Called every ~100 ms with the bytes queued for clients and the commands processed so far. */
   tick(now: number, buffered: number, commands: number): void {
     // The level to come back to is the broker's as it started (the Lua VM loaded, no clients).
-    if (this.lastTick < 0) this.floor = this.rss();
-    const elapsed = this.lastTick < 0 ? 0 : now - this.lastTick;
-    const rate = elapsed > 0 && this.lastCommands >= 0 ? ((commands - this.lastCommands) * 1000) / elapsed : 0;
-    this.lastTick = now;
-    this.lastCommands = commands;
-    if (buffered > QUIET_BUFFER_BYTES || rate > QUIET_COMMANDS_PER_SECOND) {
-      this.quietSince = -1;
+    if (this.floor === Infinity && this.quietSince < 0 && this.lastCollection < 0) this.floor = this.rss();
+    if (buffered > QUIET_BUFFER_BYTES || this.quietSince < 0 || commands - this.commandsAtQuiet > QUIET_COMMANDS) {
+      this.quietSince = now;
+      this.commandsAtQuiet = commands;
       return;
     }
-    if (this.quietSince < 0) this.quietSince = now;
-    if (now - this.quietSince < QUIET_MS) return;
+    if (now - this.quietSince < QUIET_MS || now - this.lastCollection < MIN_INTERVAL_MS) return;
     const before = this.rss();
     if (before < this.floor + RECLAIM_GROWTH) {
       this.floor = Math.min(this.floor, before);
@@ -93,6 +91,7 @@ export class Reclaimer {
       return;
     }
     this.floor = Infinity;
+    this.lastCollection = now;
     // Pages are unmapped by V8's helper threads just after the collection: report once they are.
     setTimeout(() => this.report(before, this.rss()), 500).unref?.();
   }
