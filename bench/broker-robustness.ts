@@ -442,7 +442,9 @@ console.log(['server', 'phase', 'PING p50', 'PING p99', 'PINGs', 'RSS', 'load la
 console.log(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'].join(' | '));
 for (const r of rows) {
   for (const [phase, x] of phasesOf(r)) {
-    const d = phase === 'during' ? [`${r.during.loadSeconds.toFixed(1)} s`, Math.round(r.during.setsPerSecond), `${r.during.answered} / ${MESSAGES}`, mb(r.during.perSubscriberInTime), mb(r.during.perSubscriber), `${r.during.dropped} / ${SUBSCRIBERS}`] : ['', '', '', '', '', ''];
+    // Figures of a part of the load that did not run (--phase) are left blank.
+    const pubsub = loads('subscribers');
+    const d = phase === 'during' ? [`${r.during.loadSeconds.toFixed(1)} s`, loads('pipelines') ? Math.round(r.during.setsPerSecond) : '', pubsub ? `${r.during.answered} / ${MESSAGES}` : '', pubsub ? mb(r.during.perSubscriberInTime) : '', pubsub ? mb(r.during.perSubscriber) : '', pubsub ? `${r.during.dropped} / ${SUBSCRIBERS}` : ''] : ['', '', '', '', '', ''];
     console.log([r.kind, phase, ms(x.p50), ms(x.p99), x.pings, mb(x.rss), ...d].join(' | '));
   }
 }
