@@ -22,6 +22,10 @@
 // `git archive main broker | tar -x -C .baseline`), in the same run, for before/after figures.
 // --memory-variants also runs the broker with glibc malloc and V8 settings meant to give memory
 // back after the load (MEMORY_VARIANTS), each in its own process, side by side.
+// --phase idle|pipelines|subscribers runs one part of the load alone (default: all at once), to
+// see which part leaves what behind. --settle S also measures RSS S seconds after the load
+// (default 30; 0 skips it): V8's memory reducer shrinks the young generation only after the
+// process has been quiet for a while, later than the 'after' phase's 3 seconds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -43,11 +47,13 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'baseline-broker': { type: 'string' },
     'memory-variants': { type: 'boolean', default: false },
+    phase: { type: 'string', default: 'all' },
+    settle: { type: 'string', default: '30' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10] [--messages 65536] [--only broker|redis-server] [--cpu-prof DIR] [--baseline-broker PATH/broker/cli.ts] [--memory-variants]');
+  console.log('usage: node bench/broker-robustness.ts [--idle 1000 (and as many half-sent)] [--pipelines 2] [--pipeline 100000] [--subscribers 20] [--seconds 10] [--messages 65536] [--only broker|redis-server] [--cpu-prof DIR] [--baseline-broker PATH/broker/cli.ts] [--memory-variants] [--phase all|idle|pipelines|subscribers] [--settle 30]');
   process.exit(0);
 }
 const IDLE = positiveInt('idle', values.idle);
@@ -56,6 +62,14 @@ const PIPELINE = positiveInt('pipeline', values.pipeline);
 const SUBSCRIBERS = positiveInt('subscribers', values.subscribers);
 const SECONDS = positiveInt('seconds', values.seconds);
 const MESSAGES = positiveInt('messages', values.messages);
+const PHASES = ['all', 'idle', 'pipelines', 'subscribers'] as const;
+const PHASE = values.phase as (typeof PHASES)[number];
+if (!PHASES.includes(PHASE)) {
+  console.error(`invalid --phase: ${values.phase} (${PHASES.join(', ')})`);
+  process.exit(2);
+}
+const loads = (part: Exclude<typeof PHASE, 'all'>) => PHASE === 'all' || PHASE === part;
+const SETTLE = values.settle === '0' ? 0 : positiveInt('settle', values.settle);
 /**
  * The broker's process with settings that may return memory after a load: glibc keeps freed
  * Buffer memory in its arenas (one per thread that allocated, up to 8 × cores) and raises its
@@ -274,10 +288,10 @@ async function underLoad(srv: ServerProc): Promise<Load> {
       socks.push(s);
     });
   // Idle and half-sent connections.
-  for (let i = 0; i < IDLE; i++) await connect();
-  for (let i = 0; i < IDLE; i++) (await connect()).write('*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$100\r\nonly part of the value');
+  for (let i = 0; loads('idle') && i < IDLE; i++) await connect();
+  for (let i = 0; loads('idle') && i < IDLE; i++) (await connect()).write('*3\r\n$3\r\nSET\r\n$4\r\nhalf\r\n$100\r\nonly part of the value');
   // Subscribers that read their confirmation, then stop reading.
-  for (let i = 0; i < SUBSCRIBERS; i++) {
+  for (let i = 0; loads('subscribers') && i < SUBSCRIBERS; i++) {
     const s = await connect();
     s.write('SUBSCRIBE firehose\r\n');
     s.once('data', () => s.pause());
@@ -293,6 +307,7 @@ async function underLoad(srv: ServerProc): Promise<Load> {
   /** Receivers counted when --seconds had passed (what the old, time-boxed bench published). */
   let receiversInTime = -1;
   const publisher = (async () => {
+    if (!loads('subscribers')) return;
     const s = await connect();
     let pending = '';
     let allAnswered!: () => void;
@@ -320,7 +335,7 @@ async function underLoad(srv: ServerProc): Promise<Load> {
   const replyBytes = '+OK\r\n'.length * PIPELINE;
   // Pipelined SETs answered while the load lasts (a server must not buy PING latency by starving them).
   let setsAnswered = 0;
-  const pipelines = Array.from({ length: PIPELINES }, async () => {
+  const pipelines = Array.from({ length: loads('pipelines') ? PIPELINES : 0 }, async () => {
     const s = await connect();
     let onClose = () => {};
     s.once('close', () => onClose());
@@ -368,7 +383,7 @@ async function underLoad(srv: ServerProc): Promise<Load> {
     });
     s.write('PUBSUB NUMSUB firehose\r\n');
   });
-  const dropped = numsub < 0 ? NaN : SUBSCRIBERS - numsub;
+  const dropped = numsub < 0 ? NaN : (loads('subscribers') ? SUBSCRIBERS : 0) - numsub;
   for (const s of socks) s.destroy();
   return {
     p50: pct(t, 50),
@@ -391,7 +406,7 @@ const ms = (n: number) => `${n.toFixed(2)} ms`;
 const heapLine = (h: NodeJS.MemoryUsage | null) =>
   h ? `heap used ${mb(h.heapUsed)} (of ${mb(h.heapTotal)}), off-heap Buffers ${mb(h.arrayBuffers)}, RSS ${mb(h.rss)}` : 'n/a';
 
-const rows: { kind: string; before: Phase; during: Load; after: Phase; heapBefore: NodeJS.MemoryUsage | null; heapAfter: NodeJS.MemoryUsage | null }[] = [];
+const rows: { kind: string; before: Phase; during: Load; after: Phase; settled: Phase | null; heapBefore: NodeJS.MemoryUsage | null; heapAfter: NodeJS.MemoryUsage | null }[] = [];
 for (const kind of KINDS) {
   const srv = await start(kind);
   try {
@@ -404,19 +419,32 @@ for (const kind of KINDS) {
     console.error(`${kind}: after…`);
     const after = await quiet(srv, 3000);
     const heapAfter = await srv.heap();
-    rows.push({ kind, before, during, after, heapBefore, heapAfter });
+    let settled: Phase | null = null;
+    if (SETTLE > 0) {
+      console.error(`${kind}: ${SETTLE} s after the load…`);
+      await sleep(Math.max(0, SETTLE - 9) * 1000);
+      settled = await quiet(srv, 3000);
+    }
+    rows.push({ kind, before, during, after, settled, heapBefore, heapAfter });
   } finally {
     await srv.stop();
   }
 }
 
+const SETTLED = `after ${SETTLE} s`;
+/** before, during (peak), after (3 s after the load), and --settle s after it, when measured. */
+const phasesOf = (r: (typeof rows)[number]) =>
+  [['before', r.before], ['during', r.during], ['after', r.after], ...(r.settled ? [[SETTLED, r.settled]] : [])] as [string, Phase][];
+if (PHASE !== 'all') console.log(`\nOnly this part of the load: ${PHASE} (--phase).`);
 console.log(`\nLoad: ${IDLE} idle + ${IDLE} half-sent connections, ${PIPELINES} × ${PIPELINE}-command pipelines, ${SUBSCRIBERS} subscribers that stopped reading while ${MESSAGES} 1 KiB messages were published; at least ${SECONDS} s, until every PUBLISH was answered.`);
 console.log('PING latency of a well-behaved client (one at a time, every 5 ms), and the server process\'s RSS (peak during the load).\n');
 console.log(['server', 'phase', 'PING p50', 'PING p99', 'PINGs', 'RSS', 'load lasted', 'pipelined SETs answered / s', 'PUBLISH answered', 'published to each subscriber in the first --seconds', 'in all', 'slow subscribers dropped'].join(' | '));
 console.log(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'].join(' | '));
 for (const r of rows) {
-  for (const [phase, x] of [['before', r.before], ['during', r.during], ['after', r.after]] as const) {
-    const d = phase === 'during' ? [`${r.during.loadSeconds.toFixed(1)} s`, Math.round(r.during.setsPerSecond), `${r.during.answered} / ${MESSAGES}`, mb(r.during.perSubscriberInTime), mb(r.during.perSubscriber), `${r.during.dropped} / ${SUBSCRIBERS}`] : ['', '', '', '', '', ''];
+  for (const [phase, x] of phasesOf(r)) {
+    // Figures of a part of the load that did not run (--phase) are left blank.
+    const pubsub = loads('subscribers');
+    const d = phase === 'during' ? [`${r.during.loadSeconds.toFixed(1)} s`, loads('pipelines') ? Math.round(r.during.setsPerSecond) : '', pubsub ? `${r.during.answered} / ${MESSAGES}` : '', pubsub ? mb(r.during.perSubscriberInTime) : '', pubsub ? mb(r.during.perSubscriber) : '', pubsub ? `${r.during.dropped} / ${SUBSCRIBERS}` : ''] : ['', '', '', '', '', ''];
     console.log([r.kind, phase, ms(x.p50), ms(x.p99), x.pings, mb(x.rss), ...d].join(' | '));
   }
 }
@@ -424,7 +452,7 @@ console.log('\nWhere the RSS is, before and after the load (/proc/PID/smaps): ma
 console.log(['server', 'phase', '[heap]', 'anonymous', 'files'].join(' | '));
 console.log(['---', '---', '---:', '---:', '---:'].join(' | '));
 for (const r of rows) {
-  for (const [phase, x] of [['before', r.before], ['after', r.after]] as const) console.log([r.kind, phase, mb(x.parts.heap), mb(x.parts.anon), mb(x.parts.file)].join(' | '));
+  for (const [phase, x] of phasesOf(r).filter(([p]) => p !== 'during')) console.log([r.kind, phase, mb(x.parts.heap), mb(x.parts.anon), mb(x.parts.file)].join(' | '));
 }
 for (const r of rows) {
   if (r.heapBefore) console.log(`\n${r.kind} after a full GC: before the load ${heapLine(r.heapBefore)}; after ${heapLine(r.heapAfter)}.`);
@@ -432,5 +460,5 @@ for (const r of rows) {
 const redis = rows.find((r) => r.kind === 'redis-server');
 for (const broker of rows.filter((r) => r.kind !== 'redis-server')) {
   if (!redis) break;
-  console.log(`\nRatios ${broker.kind} / redis-server during the load: PING p50 ×${(broker.during.p50 / redis.during.p50).toFixed(1)}, p99 ×${(broker.during.p99 / redis.during.p99).toFixed(1)}; RSS after / before: redis-server ×${(redis.after.rss / redis.before.rss).toFixed(2)}, ${broker.kind} ×${(broker.after.rss / broker.before.rss).toFixed(2)}.`);
+  console.log(`\nRatios ${broker.kind} / redis-server during the load: PING p50 ×${(broker.during.p50 / redis.during.p50).toFixed(1)}, p99 ×${(broker.during.p99 / redis.during.p99).toFixed(1)}; RSS after / before: redis-server ×${(redis.after.rss / redis.before.rss).toFixed(2)}, ${broker.kind} ×${(broker.after.rss / broker.before.rss).toFixed(2)}${redis.settled && broker.settled ? `; ${SETTLED} / before: redis-server ×${(redis.settled.rss / redis.before.rss).toFixed(2)}, ${broker.kind} ×${(broker.settled.rss / broker.before.rss).toFixed(2)}` : ''}.`);
 }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { Client } from './client.ts';
 import { ProtocolError, DEFAULT_MAX_BULK_LEN } from './resp/parser.ts';
 import { encode, encodeChunks, isStreamed, toBuffer } from './resp/encoder.ts';
+import { sharedFrame } from './resp/frames.ts';
 import { E, ErrorReply, NO_REPLY, Sequence, Status, err, wrongArity, type Reply } from './resp/reply.ts';
 import { Keyspace } from './store/keyspace.ts';
 import { Block, Registry, type CommandSpec, type Ctx, type HandlerResult } from './commands/registry.ts';
@@ -17,6 +18,7 @@ import { Config, parseOutputBufferLimits, type OutputBufferLimits } from './conf
 import { registerAll } from './commands/index.ts';
 import { Scripting } from './lua/scripting.ts';
 import { N, eventClass, parseEventFlags } from './notify.ts';
+import { Reclaimer, fullGc, residentBytes } from './util/gc.ts';
 
 export interface BrokerOptions {
   port?: number;
@@ -35,6 +37,11 @@ export interface BrokerOptions {
   protectedMode?: boolean;
   /** Called after a client's SHUTDOWN closed the broker (the CLI exits the process). */
   onShutdown?: () => void;
+  /**
+   * Once quiet again after a burst that grew RSS by 32 MB, ask V8 for a memory-reducing
+   * collection (default on; util/gc.ts says why).
+   */
+  reclaimMemory?: boolean;
 }
 
 export interface Broker {
@@ -79,6 +86,8 @@ export class Server {
   private cron: ReturnType<typeof setInterval> | null = null;
   /** Fake client used to run commands from Lua. */
   luaClient: Client;
+  /** Gives memory back once a burst is over (null where the runtime does not tell RSS). */
+  private reclaimer: Reclaimer | null = null;
 
   private onShutdown: (() => void) | undefined;
 
@@ -96,6 +105,12 @@ export class Server {
     this.ks.notify = (event, key, db) => this.notifyKeyspaceEvent(event, key, db);
     registerAll(this.registry);
     this.luaClient = new Client(0, null, true, { isLua: true });
+    if (residentBytes && opts.reclaimMemory !== false) {
+      const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+      this.reclaimer = new Reclaimer(residentBytes, () => fullGc(true), (before, after) =>
+        this.log('notice', `memory given back after a burst: RSS ${mb(before)} -> ${mb(after)}`),
+      );
+    }
   }
 
   // -------------------------------------------------------------------------
@@ -817,7 +832,7 @@ export class Server {
     let receivers = 0;
     const subs = this.channels.get(channel);
     if (subs) {
-      const msg = toBuffer(encode(['message', channel, message]));
+      const msg = sharedFrame(encode(['message', channel, message]));
       for (const c of subs) {
         this.addShared(c, msg);
         receivers++;
@@ -825,7 +840,7 @@ export class Server {
     }
     for (const [pattern, clients] of this.patterns) {
       if (!globMatch(pattern, channel)) continue;
-      const msg = toBuffer(encode(['pmessage', pattern, channel, message]));
+      const msg = sharedFrame(encode(['pmessage', pattern, channel, message]));
       for (const c of clients) {
         this.addShared(c, msg);
         receivers++;
@@ -917,7 +932,7 @@ export class Server {
     }
     // Encoded once into a Buffer every MONITOR client's queue shares (as PUBLISH does): monitors
     // that stop reading hold one copy of each line between them, each charged its full size.
-    const line = toBuffer(encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`)));
+    const line = sharedFrame(encode(new Status(`${secs}.${usec} [${db} ${who}] ${args}`)));
     for (const m of this.monitors) {
       if (m !== c) this.addShared(m, line);
     }
@@ -955,6 +970,7 @@ export class Server {
   private serverCron(): void {
     this.clientBuffers = this.clientBuffersBytes();
     this.peakMemory();
+    this.reclaimer?.tick(Date.now(), this.clientBuffers, this.stats.commandsProcessed);
     // The soft limit is a duration: clients over it are checked even when nothing new is sent.
     for (const c of this.clients.values()) if (c.obufSoftSince !== 0) this.outputBufferOverLimit(c);
     if (this.scripting?.isBusy() || this.ks.frozenNow) return;

@@ -13,13 +13,12 @@
 // between slices, other clients get BUSY, and SCRIPT KILL can stop it.
 
 import { createHash } from 'node:crypto';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { E, ErrorReply, LazyArray, NULL_ARRAY, Sequence, Status, err, type Reply } from '../resp/reply.ts';
 import type { Server } from '../server.ts';
 import type { Client } from '../client.ts';
 import { Block, type CommandSpec } from '../commands/registry.ts';
 import { formatG } from '../util/numbers.ts';
+import { fullGc } from '../util/gc.ts';
 import { REDIS_VERSION } from '../commands/server.ts';
 import { PRELUDE, PRELUDE_CHUNKNAME } from './prelude.ts';
 import { Bytes, LUA_MASKCOUNT, LUA_MASKLINE, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, OutBuf, OutOfLuaMemory, T, big, loadLuaModule, type LuaModule } from './wasm.ts';
@@ -85,18 +84,6 @@ interface Run {
   /** When the hook first found the script where it cannot yield (0: it could). */
   unyieldableSince: number;
   resolve: ((r: Reply) => void) | null;
-}
-
-/** A full garbage collection where the runtime lets us ask for one (Node: through V8 flags). */
-function fullGc(): void {
-  try {
-    const g = (globalThis as { gc?: () => void }).gc;
-    if (g) return g();
-    v8.setFlagsFromString('--expose-gc');
-    (runInNewContext('gc') as () => void)();
-  } catch {
-    // Not offered here: the memory goes at the next collection V8 decides on.
-  }
 }
 
 export function sha1hex(s: string): string {
@@ -241,7 +228,7 @@ export class Scripting {
     if (oldL) oldM._lua_close(oldL);
     // The old module's memory goes at V8's next full collection, which an idle broker may not
     // reach for a long time: ask for one now (a rare event, after a script of many megabytes).
-    setImmediate(fullGc);
+    setImmediate(() => fullGc());
   }
 
   get busyClient(): Client | null {
