@@ -16,7 +16,7 @@ import { positiveInt } from './args.ts';
 
 // The live lessons, as in bench/run.ts.
 const LESSONS = ['async-tasks', 'scheduling', 'thread-pools', 'concurrency-models', 'websockets'];
-const PAGES = ['/', ...LESSONS.map((l) => `/lessons/${l}/`)];
+const PAGES = ['/', ...LESSONS.map((l) => `/lessons/${l}/`), '/join/', '/workshop/'];
 const GOALS = { performance: 98, accessibility: 100, 'best-practices': 100, seo: 100 } as const;
 type Category = keyof typeof GOALS;
 const CATEGORIES = Object.keys(GOALS) as Category[];
