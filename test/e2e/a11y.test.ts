@@ -11,7 +11,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { cleanup, launchBrowser, openCourse, startCourse, waitForRunning, type Course } from './harness.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const LESSONS = ['/lessons/async-tasks/', '/lessons/scheduling/', '/lessons/websockets/'];
+// Every live lesson.
+const LESSONS = ['/lessons/async-tasks/', '/lessons/scheduling/', '/lessons/thread-pools/', '/lessons/concurrency-models/', '/lessons/websockets/'];
 
 let course: Course;
 let browser: Browser;
@@ -59,6 +60,16 @@ describe('accessibility and the keyboard', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(await seriousViolations(), []);
     assert.equal(await page.locator('main').count(), 1);
   });
+
+  // The workshop's pages as an attendee (join) and an instructor (console, before a workshop
+  // is open) first see them; the skip link's target is their <main>.
+  for (const path of ['/join/', '/workshop/'])
+    test(`${path}: no serious or critical violations, one <main> the skip link leads to`, async () => {
+      await page.goto(`${course.origin}${path}`);
+      await page.locator('main h1, main h2').first().waitFor();
+      assert.deepEqual(await seriousViolations(), []);
+      assert.equal(await page.locator('main#main').count(), 1);
+    });
 
   for (const lesson of LESSONS)
     test(`${lesson}: no serious or critical violations, idle and running`, async () => {
