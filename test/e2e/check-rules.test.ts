@@ -22,6 +22,11 @@ interface BrokenRule {
   rule: string;
   files: (solution: FileMap) => FileMap;
   reason: RegExp;
+  /**
+   * Runs of the Check allowed to catch it. A race the Check provokes but cannot force (a live
+   * message landing within one broker round trip) can slip past every round of one run.
+   */
+  tries?: number;
 }
 
 /**
@@ -44,8 +49,9 @@ function checkProbesEachRule(title: string, step: string, cases: BrokenRule[], a
 
     for (const c of cases)
       test(`fails with ${c.rule}`, async () => {
-        const result = await checkOn(step, c.files(solution));
-        assert.equal(result.ok, false, `the Check passed without the rule: ${result.reason}`);
+        let result = await checkOn(step, c.files(solution));
+        for (let n = 1; result.ok && n < (c.tries ?? 1); n++) result = await checkOn(step, c.files(solution));
+        assert.equal(result.ok, false, `the Check passed without the rule${c.tries ? ` in ${c.tries} runs` : ''}: ${result.reason}`);
         assert.match(result.reason, c.reason);
       });
 
@@ -256,6 +262,7 @@ const stepSixRules: BrokenRule[] = [
     rule: 'live messages not held during the replay',
     files: (solution) => without(solution, CONSUMER, '    if (this.#held) {\n', '    if (this.#held && false) {\n'),
     reason: /^While Host kept talking, .*hold them in deliver\(\)/,
+    tries: 2,
   },
   {
     rule: 'live copies of replayed messages let through',
