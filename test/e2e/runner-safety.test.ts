@@ -91,19 +91,35 @@ describe('sandbox lifetime and paths', { timeout: 5 * 60_000 }, () => {
 
   test('a file over the size limit: Run fails with a message naming it, and nothing starts', async () => {
     const { context, page } = await openCourse(browser, course);
+    // Step files slow to arrive, as on a busy machine: the huge file must still be the one run.
+    await context.route('**/steps/**', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
     await page.goto(`${course.origin}${LESSON}?runtime=local`);
-    // As if the reader pasted a huge file into the editor.
-    await page.waitForFunction(() => '__hotpot' in globalThis);
-    await page.evaluate(() => (globalThis as unknown as { __hotpot: { edit(p: string, c: string): void } }).__hotpot.edit('email.ts', 'x'.repeat(600 * 1024)));
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
-    const failure = page.getByTestId('run-failure');
-    await failure.waitFor({ timeout: 30_000 });
-    assert.match(await failure.innerText(), /email\.ts/);
-    assert.match(await failure.innerText(), /KiB|too large|limit/i);
-    assert.equal(await page.locator('.hp-workbench').getAttribute('data-run-state'), 'failed');
-    assert.deepEqual(processesUnder(course.tmp), []);
-    await page.getByRole('button', { name: 'Reset', exact: true }).click();
-    await context.close();
+    try {
+      // As if the reader pasted a huge file into the editor: once the step's files are here,
+      // as a reader could not type before then either (the editor is read-only while they load).
+      type Model = { ready: boolean; files: { value: Record<string, string> }; edit(p: string, c: string): void };
+      await page.waitForFunction(() => (globalThis as unknown as { __hotpot?: Model }).__hotpot?.ready === true);
+      const size = await page.evaluate(() => {
+        const model = (globalThis as unknown as { __hotpot: Model }).__hotpot;
+        model.edit('email.ts', 'x'.repeat(600 * 1024));
+        return model.files.value['email.ts']!.length;
+      });
+      assert.equal(size, 600 * 1024, 'the huge file is in the editor');
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      const failure = page.getByTestId('run-failure');
+      await failure.waitFor({ timeout: 30_000 });
+      assert.match(await failure.innerText(), /email\.ts/);
+      assert.match(await failure.innerText(), /KiB|too large|limit/i);
+      assert.equal(await page.locator('.hp-workbench').getAttribute('data-run-state'), 'failed');
+      assert.deepEqual(processesUnder(course.tmp), []);
+      await page.getByRole('button', { name: 'Reset', exact: true }).click();
+    } finally {
+      // A failure here must not leave a run behind for the next test to count.
+      await context.close();
+    }
   });
 
   test('closing the page stops the sandbox: no process remains', async () => {
