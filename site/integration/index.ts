@@ -2,7 +2,8 @@
 // - validates every sandbox manifest (a broken one fails the build, file and field named);
 // - prepares the sandbox node_modules (local runs), with the embedded broker bundled to
 //   JavaScript, and its WebContainer snapshot (and the type-stripping loader's, for Node 20);
-// - bundles the type declarations the editor offers IntelliSense from.
+// - bundles the type declarations the editor offers IntelliSense from;
+// - after the build, moves Astro's inline island scripts into one file every page shares.
 import type { AstroIntegration } from 'astro';
 import { snapshot } from '@webcontainer/snapshot';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listSandboxes, loadSandbox } from '../../sandboxes/load.ts';
 import { BROKER_PACKAGE, prepareSandboxModules } from './sandbox-modules.ts';
+import { externalizeIslandScripts } from './island-scripts.ts';
 import { bundleSandboxTypes } from './sandbox-types.ts';
 import { prepareStripTypes } from './strip-types.ts';
 
@@ -54,6 +56,10 @@ export default function hotpot(): AstroIntegration {
           `sandbox modules: ${modules.files} files, ${(modules.bytes / 1024).toFixed(0)} KiB ` +
             `(the broker, ${BROKER_PACKAGE} and wasmoon: ${modules.broker.files} files, ${(modules.broker.bytes / 1024).toFixed(0)} KiB)`,
         );
+      },
+      'astro:build:done': async ({ dir, logger }) => {
+        const moved = await externalizeIslandScripts(fileURLToPath(dir));
+        if (moved.url) logger.info(`island scripts: ${moved.url}, shared by ${moved.pages} pages (${(moved.bytesPerPage / 1024).toFixed(1)} KiB out of each)`);
       },
     },
   };
