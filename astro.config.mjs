@@ -19,6 +19,7 @@ export default defineConfig({
   outDir: './dist',
   trailingSlash: 'ignore',
   integrations: [mdx(), preact(), hotpot()],
+  build: { inlineStylesheets: 'never' },
   markdown: { shikiConfig: { transformers: [plainTokens] } },
   server: { headers: isolationHeaders },
   vite: {

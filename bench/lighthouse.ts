@@ -79,7 +79,13 @@ try {
   for (const path of values.page ?? PAGES) {
     const runs: Result[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const result = await lighthouse(`${course.origin}${path}`, flags);
+      // A trace Lighthouse failed to record (NO_NAVSTART, NO_FCP…) says "run Lighthouse again":
+      // that run is taken again, up to twice, and said; a page that keeps failing stops the bench.
+      let result = await lighthouse(`${course.origin}${path}`, flags);
+      for (let retry = 1; retry <= 2 && result?.lhr.runtimeError; retry++) {
+        console.log(`  (${path} run ${i + 1}: ${result.lhr.runtimeError.code}; taken again)`);
+        result = await lighthouse(`${course.origin}${path}`, flags);
+      }
       if (!result) throw new Error(`${path}: Lighthouse returned no result`);
       if (result.lhr.runtimeError) throw new Error(`${path}: ${result.lhr.runtimeError.code}: ${result.lhr.runtimeError.message}`);
       runs.push(result.lhr);

@@ -7,7 +7,6 @@ import { currentWorkbench, type WorkbenchEvent, type WorkbenchModel } from '../.
 import { storage } from '../../workbench/storage.ts';
 import { SandboxResult, type AttendeeView, type ClassMessage, type HubMessage, type Workshop } from '../../../workshop/schema.ts';
 import { HubSocket, membership, type Membership } from './client.ts';
-import './workshop.css';
 
 interface Props {
   lesson: string;
