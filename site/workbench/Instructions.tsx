@@ -8,8 +8,8 @@ export function Instructions({ step, number, open, onClose }: { step: string; nu
 
   useEffect(() => {
     const d = dialog.current;
-    if (!d || !body.current) return;
-    if (open) {
+    if (!d) return;
+    if (open && body.current) {
       // A copy of the step's section, without its ids (they stay unique on the page) and
       // without its "Open step N in the workbench" button (it is open).
       const source = document.querySelector<HTMLElement>(`[data-step="${CSS.escape(step)}"]`);
@@ -24,12 +24,16 @@ export function Instructions({ step, number, open, onClose }: { step: string; nu
   }, [open, step]);
 
   return (
-    <dialog ref={dialog} class="hp-instructions" aria-labelledby="hp-instructions-title" onClose={onClose}>
-      <h2 id="hp-instructions-title">Step {number} instructions</h2>
-      <div class="hp-instructions-body prose" ref={body} />
-      <div class="hp-dialog-actions">
-        <button class="hp-button" onClick={onClose}>Close</button>
-      </div>
+    <dialog ref={dialog} class="hp-instructions" aria-labelledby={open ? 'hp-instructions-title' : undefined} onClose={onClose}>
+      {open && (
+        <>
+          <h2 id="hp-instructions-title">Step {number} instructions</h2>
+          <div class="hp-instructions-body prose" ref={body} />
+          <div class="hp-dialog-actions">
+            <button class="hp-button" onClick={onClose}>Close</button>
+          </div>
+        </>
+      )}
     </dialog>
   );
 }

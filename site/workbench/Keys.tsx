@@ -41,26 +41,31 @@ export function Keys({ model }: { model: WorkbenchModel }) {
     else if (!open && d.open) d.close();
   }, [open]);
   return (
-    <dialog ref={dialog} class="hp-keys" aria-labelledby="hp-keys-title" onClose={() => (model.keysOpen.value = false)}>
-      <h2 id="hp-keys-title">Keyboard</h2>
-      <dl>
-        {LIST.map(([keys, what]) => (
-          <>
-            <dt>
-              {keys.split(' / ').map((k, i) => (
-                <>
-                  {i > 0 && ' / '}
-                  <kbd>{k}</kbd>
-                </>
-              ))}
-            </dt>
-            <dd>{what}</dd>
-          </>
-        ))}
-      </dl>
-      <div class="hp-dialog-actions">
-        <button class="hp-button" onClick={() => (model.keysOpen.value = false)}>Close</button>
-      </div>
+    // Its contents only while open: every page would otherwise carry them, unseen.
+    <dialog ref={dialog} class="hp-keys" aria-labelledby={open ? 'hp-keys-title' : undefined} onClose={() => (model.keysOpen.value = false)}>
+      {open && (
+        <>
+          <h2 id="hp-keys-title">Keyboard</h2>
+          <dl>
+            {LIST.map(([keys, what]) => (
+              <>
+                <dt>
+                  {keys.split(' / ').map((k, i) => (
+                    <>
+                      {i > 0 && ' / '}
+                      <kbd>{k}</kbd>
+                    </>
+                  ))}
+                </dt>
+                <dd>{what}</dd>
+              </>
+            ))}
+          </dl>
+          <div class="hp-dialog-actions">
+            <button class="hp-button" onClick={() => (model.keysOpen.value = false)}>Close</button>
+          </div>
+        </>
+      )}
     </dialog>
   );
 }

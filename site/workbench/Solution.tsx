@@ -12,7 +12,7 @@ export function Solution({ model }: { model: WorkbenchModel }) {
   const open = model.solutionOpen.value;
   const solution = model.solution.value;
   const files = model.files.value;
-  const differing = [...new Set([...Object.keys(solution), ...Object.keys(files)])].filter((p) => solution[p] !== files[p]).sort();
+  const differing = open ? [...new Set([...Object.keys(solution), ...Object.keys(files)])].filter((p) => solution[p] !== files[p]).sort() : [];
   const [shown, setShown] = useState(differing[0] ?? '');
   const [diffReady, setDiffReady] = useState(false);
   const current = differing.includes(shown) ? shown : (differing[0] ?? '');
@@ -64,35 +64,40 @@ export function Solution({ model }: { model: WorkbenchModel }) {
   }, [open, current, model.step.value.id]);
 
   return (
-    <dialog ref={dialog} class="hp-solution" aria-labelledby="hp-solution-title" onClose={() => (model.solutionOpen.value = false)}>
-      <h2 id="hp-solution-title">Solution: {model.step.value.title}</h2>
-      {differing.length === 0 ? (
-        <p>Your files already match the solution.</p>
-      ) : (
+    // Its contents only while open: closed, it would re-render the solution at every keystroke.
+    <dialog ref={dialog} class="hp-solution" aria-labelledby={open ? 'hp-solution-title' : undefined} onClose={() => (model.solutionOpen.value = false)}>
+      {open && (
         <>
-          <p class="hp-muted">
-            {differing.length === 1 ? 'One file differs' : `${differing.length} files differ`} from the solution: yours on the left, the solution on the right. Applying it replaces your files for this step; you can undo that afterwards.
-          </p>
-          <div class="hp-tabs" role="tablist" aria-label="Solution files" onKeyDown={onTabListKey}>
-            {differing.map((p) => (
-              <button role="tab" class="hp-tab" aria-selected={p === current} tabIndex={rovingTabIndex(p === current)} onClick={() => setShown(p)}>
-                {p}
-                {files[p] === undefined ? ' (new)' : solution[p] === undefined ? ' (not in the solution)' : ''}
-              </button>
-            ))}
-          </div>
-          <div class="hp-solution-diff" role="tabpanel" aria-label={current} data-ready={diffReady ? 'true' : 'false'}>
-            <div class="hp-solution-diff-host" ref={host} />
-            {!diffReady && <pre class="hp-solution-code">{solution[current]}</pre>}
+          <h2 id="hp-solution-title">Solution: {model.step.value.title}</h2>
+          {differing.length === 0 ? (
+            <p>Your files already match the solution.</p>
+          ) : (
+            <>
+              <p class="hp-muted">
+                {differing.length === 1 ? 'One file differs' : `${differing.length} files differ`} from the solution: yours on the left, the solution on the right. Applying it replaces your files for this step; you can undo that afterwards.
+              </p>
+              <div class="hp-tabs" role="tablist" aria-label="Solution files" onKeyDown={onTabListKey}>
+                {differing.map((p) => (
+                  <button role="tab" class="hp-tab" aria-selected={p === current} tabIndex={rovingTabIndex(p === current)} onClick={() => setShown(p)}>
+                    {p}
+                    {files[p] === undefined ? ' (new)' : solution[p] === undefined ? ' (not in the solution)' : ''}
+                  </button>
+                ))}
+              </div>
+              <div class="hp-solution-diff" role="tabpanel" aria-label={current} data-ready={diffReady ? 'true' : 'false'}>
+                <div class="hp-solution-diff-host" ref={host} />
+                {!diffReady && <pre class="hp-solution-code">{solution[current]}</pre>}
+              </div>
+            </>
+          )}
+          <div class="hp-dialog-actions">
+            <button class="hp-button" onClick={() => (model.solutionOpen.value = false)}>Close</button>
+            <button class="hp-button hp-primary" onClick={() => model.applySolution()}>
+              Apply solution
+            </button>
           </div>
         </>
       )}
-      <div class="hp-dialog-actions">
-        <button class="hp-button" onClick={() => (model.solutionOpen.value = false)}>Close</button>
-        <button class="hp-button hp-primary" onClick={() => model.applySolution()}>
-          Apply solution
-        </button>
-      </div>
     </dialog>
   );
 }

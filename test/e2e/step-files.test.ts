@@ -9,13 +9,14 @@ import { loadSandbox } from '../../sandboxes/load.ts';
 import { courseAndBrowser, openCourse, waitFor, waitForRunning } from './harness.ts';
 
 // Each lesson's HTML, gzipped: measured at 20.5–34.6 KB once the step files left the page
-// (31.8–52.3 KB before), with room for some more prose. Most of what is left is the prose.
+// (31.8–52.3 KB before), 17.6–32.0 KB once styles and Astro's island scripts left it too, with
+// room for some more prose. Most of what is left is the prose.
 const HTML_GZIP_BUDGET: Record<string, number> = {
-  'async-tasks': 24_000,
-  scheduling: 26_000,
-  'thread-pools': 24_500,
-  'concurrency-models': 27_000,
-  websockets: 40_000,
+  'async-tasks': 21_000,
+  scheduling: 22_500,
+  'thread-pools': 21_000,
+  'concurrency-models': 23_000,
+  websockets: 37_000,
 };
 const decodeEntities = (html: string) =>
   html.replace(/&(lt|gt|quot|#39|#x27|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", amp: '&' })[e]!);
@@ -37,6 +38,10 @@ describe('step files', { timeout: 10 * 60_000 }, () => {
           if (whole.length < 80) continue;
           for (const form of [whole, JSON.stringify(whole).slice(1, -1)]) assert.ok(!text.includes(form), `${lesson}: the page has ${step.id}'s ${path} in it`);
         }
+      // Astro's island scripts come from one shared file, the attendee bar's styles only with the bar.
+      assert.ok(!html.includes('customElements.define("astro-island"'), `${lesson}: the island runtime is inline`);
+      assert.match(html, /<script src="\/_astro\/islands\.[\w-]+\.js" defer><\/script>/);
+      assert.ok(!/<link[^>]+workshop[^>]*\.css/.test(html), `${lesson}: the workshop's stylesheet is linked for every reader`);
       const gz = gzipSync(html).length;
       assert.ok(gz < HTML_GZIP_BUDGET[lesson]!, `${lesson}: ${gz} bytes gzipped, over its budget of ${HTML_GZIP_BUDGET[lesson]}`);
     }

@@ -83,6 +83,8 @@ describe('a workshop: instructor, three attendees, a hub restart', { timeout: 15
     await ada.getByRole('button', { name: 'Join' }).click();
     await ada.waitForURL(/\/lessons\/async-tasks\//);
     await ada.locator('.ws-bar[data-connection="open"]').waitFor();
+    // The bar's styles came with it (a lesson page does not link them for other readers).
+    assert.equal(await ada.locator('.ws-bar').evaluate((el) => getComputedStyle(el).display), 'flex', 'the attendee bar is styled');
 
     grace = await newPage();
     await grace.goto(`http://127.0.0.1:${hubPort}/join`);
