@@ -4,16 +4,19 @@ import { runInNewContext } from 'node:vm';
 
 type GcFn = (opts?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
 
-/** V8's gc() (the --expose-gc extension), made available where the runtime allows it (Node: through V8 flags). */
+/** V8's gc() (the --expose-gc extension), made available where the runtime allows it (Node: through V8 flags); looked up once. */
+let found: GcFn | null | undefined;
 function gcFunction(): GcFn | null {
+  if (found !== undefined) return found;
   try {
     const g = (globalThis as { gc?: GcFn }).gc;
-    if (g) return g;
+    if (g) return (found = g);
     v8.setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as GcFn;
+    found = runInNewContext('gc') as GcFn;
   } catch {
-    return null;
+    found = null;
   }
+  return found;
 }
 
 /**
