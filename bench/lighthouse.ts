@@ -23,7 +23,12 @@ const CATEGORIES = Object.keys(GOALS) as Category[];
 
 // --save DIR: each run's full report (JSON) goes there too, to read with Lighthouse's viewer.
 // --page PATH (repeatable): only these pages, e.g. --page /lessons/websockets/.
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, save: { type: 'string' }, page: { type: 'string', multiple: true } } });
+// --cpu-slowdown N: Lighthouse's simulated phone as N times slower than this machine (its
+// default is 4, meant for a machine of CPU benchmark index about 1000–2000 or more); a faster
+// machine than that needs a larger N to stand for the same phone.
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, save: { type: 'string' }, page: { type: 'string', multiple: true }, 'cpu-slowdown': { type: 'string' } },
+});
 for (const p of values.page ?? []) {
   if (!PAGES.includes(p)) {
     console.error(`invalid --page: ${p} (one of ${PAGES.join(', ')})`);
@@ -31,6 +36,7 @@ for (const p of values.page ?? []) {
   }
 }
 const RUNS = positiveInt('runs', values.runs);
+const CPU_SLOWDOWN = values['cpu-slowdown'] === undefined ? undefined : positiveInt('cpu-slowdown', values['cpu-slowdown']);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The page's HTML as the runner sends it to a browser that accepts gzip: bytes on the wire. */
@@ -73,8 +79,12 @@ try {
   const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
   if (!cookie) throw new Error(`the token link set no cookie (status ${first.status})`);
   const flags: Flags = { port, output: 'json', logLevel: 'error', onlyCategories: CATEGORIES, extraHeaders: { cookie } };
+  // Merged into Lighthouse's mobile throttling: RTT and throughput stay as they are.
+  if (CPU_SLOWDOWN) flags.throttling = { cpuSlowdownMultiplier: CPU_SLOWDOWN };
 
-  console.log(`Lighthouse, mobile, median of ${RUNS} run(s) per page; each score's ratio to its goal in brackets; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`);
+  console.log(
+    `Lighthouse, mobile, median of ${RUNS} run(s) per page${CPU_SLOWDOWN ? `, CPU slowed ${CPU_SLOWDOWN}×` : ''}; each score's ratio to its goal in brackets; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
+  );
   let described = false;
   for (const path of values.page ?? PAGES) {
     const runs: Result[] = [];
@@ -88,6 +98,7 @@ try {
       }
       if (!result) throw new Error(`${path}: Lighthouse returned no result`);
       if (result.lhr.runtimeError) throw new Error(`${path}: ${result.lhr.runtimeError.code}: ${result.lhr.runtimeError.message}`);
+      if (CPU_SLOWDOWN && result.lhr.configSettings.throttling.cpuSlowdownMultiplier !== CPU_SLOWDOWN) throw new Error('Lighthouse did not take --cpu-slowdown');
       runs.push(result.lhr);
       if (values.save) {
         await mkdir(values.save, { recursive: true });
