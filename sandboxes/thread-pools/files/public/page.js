@@ -3,7 +3,8 @@
 const $ = (id) => document.getElementById(id);
 const COLOURS = { hash: 'var(--hash)', io: 'var(--io)', tiny: 'var(--tiny)' };
 const WINDOW_MS = 6000;
-const fmt = (ms) => (ms < 10 ? ms.toFixed(1) : Math.round(ms)) + ' ms';
+// Two significant digits under 1 ms: on a fast machine a pooled task costs hundredths of a ms.
+const fmt = (ms) => (ms >= 10 ? String(Math.round(ms)) : ms >= 1 ? ms.toFixed(1) : ms >= 0.001 ? ms.toPrecision(2) : '< 0.001') + ' ms';
 let info = { cores: 1, computeMs: 5 };
 let bars = [];
 let total = 0;
