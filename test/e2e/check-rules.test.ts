@@ -1,5 +1,5 @@
-// A Check measures one rule at a time. For the WebSockets lesson's steps 3 to 6, each rule the
-// step teaches is taken out of the solution on its own, and the Check must fail on that rule
+// A Check measures one rule at a time. For the WebSockets lesson's steps 3 to 6 and async
+// tasks' step 1, each rule the step teaches is taken out of the solution on its own, and the Check must fail on that rule
 // with a reason that names it; a reader's plausible alternative still passes. The runs go
 // through the local runner the course serves (real processes), without a browser: what is
 // judged here is the Check program, and the browser adds nothing to it.
@@ -33,13 +33,13 @@ interface BrokenRule {
  * The tests for one step's Check: it fails on each broken rule with that rule's reason, and
  * passes on the solution and on a reader's plausible alternative.
  */
-function checkProbesEachRule(title: string, step: string, cases: BrokenRule[], alternative: { what: string; files: (solution: FileMap) => FileMap }) {
+function checkProbesEachRule(title: string, step: string, cases: BrokenRule[], alternative: { what: string; files: (solution: FileMap) => FileMap }, lesson = 'websockets') {
   describe(title, { timeout: 10 * 60_000 }, () => {
     let solution: FileMap;
     before(async () => {
       server = await createRunnerServer({ port: 0, dist: fixtureDist });
       runtime = new LocalRuntime(server.token, server.url);
-      sandbox = await loadSandbox('websockets');
+      sandbox = await loadSandbox(lesson);
       solution = sandbox.steps.find((s) => s.id === step)!.solution;
     });
     after(async () => {
@@ -280,3 +280,35 @@ checkProbesEachRule('the WebSockets step-6 Check (resume after a reconnect) prob
   what: 'XREAD, exclusive by itself, instead of XRANGE',
   files: (solution) => without(solution, HISTORY, "await redis.xrange(historyKey(room), `(${after}`, '+')", "(await redis.xread('STREAMS', historyKey(room), after))?.[0]?.[1] ?? []"),
 });
+
+// Async tasks, step 1: neither the email nor the newsletter subscription in the request, and
+// the email sent by the worker from a job.
+const QUEUED = "const job = await queue.add('welcome', { signupId, name, email });";
+const mailer = "(await import('./mailer.ts'))";
+checkProbesEachRule(
+  'the async-tasks step-1 Check probes each rule on its own',
+  'make-it-async',
+  [
+    {
+      rule: 'the email still sent while the browser waits',
+      files: (s) => without(s, 'server.ts', QUEUED, `${QUEUED}\n  await ${mailer}.sendEmail((await import('./email.ts')).welcomeEmail({ name, email }));`),
+      reason: /still waits for the email/,
+    },
+    {
+      rule: 'the newsletter subscription still made while the browser waits',
+      files: (s) => without(s, 'server.ts', QUEUED, `${QUEUED}\n  await ${mailer}.subscribeToNewsletter(email);`),
+      reason: /still waits for the newsletter/,
+    },
+    {
+      rule: 'the email sent in the background by the web server, not from a job',
+      files: (s) =>
+        without(s, 'server.ts', QUEUED, `void import('./mailer.ts').then((m) => m.sendEmail({ to: email, subject: 'Welcome', text: 'Hello ' + name }));\n  const job = { id: 'none' };`),
+      reason: /not by the worker|no job was queued/,
+    },
+  ],
+  {
+    what: 'job options and the data in another order',
+    files: (s) => without(s, 'server.ts', QUEUED, "const job = await queue.add('welcome', { name, email, signupId }, { removeOnComplete: 100 });"),
+  },
+  'async-tasks',
+);
