@@ -10,12 +10,9 @@ import CssWorker from 'monaco-editor/languages/features/css/css.worker?worker';
 import HtmlWorker from 'monaco-editor/languages/features/html/html.worker?worker';
 // Monaco's styles, as one file added when the editor loads (not with the page).
 import monacoCss from '../../node_modules/monaco-editor/dev/vs/editor/editor.main.css?url';
+import { linkStylesheet } from '../styles/link-stylesheet.ts';
 
-if (!document.querySelector('link[data-monaco]')) {
-  const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href: monacoCss });
-  link.dataset.monaco = '';
-  document.head.append(link);
-}
+void linkStylesheet(monacoCss);
 
 (globalThis as { MonacoEnvironment?: monaco.Environment }).MonacoEnvironment = {
   getWorker(_id: string, label: string) {
