@@ -1,6 +1,6 @@
 // The workbench: files, editor, one terminal per process, the preview, and the
 // Run / Stop / Reset / Solution / Check controls for the lesson's current step.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { connectRuntime, connectsLocallyFirst } from './connect.ts';
 import { Editor } from './Editor.tsx';
 import { FileTree } from './FileTree.tsx';
@@ -35,7 +35,8 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const [mounted, setMounted] = useState(false);
   const root = useRef<HTMLElement>(null);
 
-  useEffect(() => {
+  // Before paint, so the lesson folds away in the same frame as the button's label changes.
+  useLayoutEffect(() => {
     document.body.classList.toggle('hp-focus', focus);
     storage.saveFocus(focus);
   }, [focus]);

@@ -35,7 +35,7 @@ describe('the Broker tab', { timeout: 5 * 60_000 }, () => {
 
     // The command stream runs while the worker polls, and stops when paused.
     await views.getByRole('tab', { name: 'Commands' }).click();
-    assert.equal(await keys.isVisible(), false, 'one view at a time');
+    await keys.waitFor({ state: 'hidden', timeout: 5_000 }); // one view at a time
     const monitor = page.getByTestId('monitor');
     await waitFor('MONITOR lines', async () => (await monitor.innerText()).split('\n').length > 3, 30_000);
     const stream = page.getByRole('tabpanel', { name: 'Command stream' });

@@ -99,8 +99,8 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     await tabs.waitFor();
     assert.equal(await page.locator('.hp-pane-preview').isVisible(), false);
     await tabs.getByRole('tab', { name: 'Preview' }).click();
-    assert.equal(await page.locator('.hp-pane-preview').isVisible(), true);
-    assert.equal(await page.locator('.hp-pane-code').isVisible(), false);
+    await page.locator('.hp-pane-preview').waitFor({ state: 'visible', timeout: 5_000 });
+    await page.locator('.hp-pane-code').waitFor({ state: 'hidden', timeout: 5_000 });
     // The code takes the phone's whole width; the file list opens from the file's name, over the editor.
     await tabs.getByRole('tab', { name: 'Code' }).click();
     const editorWidth = (await page.locator('.hp-editor-wrap').boundingBox())!.width;

@@ -63,19 +63,21 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
   test('a pane can be maximised and restored', async () => {
     const before = await box('.hp-pane-preview');
     await workbench().getByRole('button', { name: 'Maximise the preview' }).click();
+    await page.locator('.hp-pane-code').waitFor({ state: 'hidden', timeout: 5_000 });
     const max = await box('.hp-pane-preview');
     const whole = await box('.hp-panes');
     assert.ok(max.width > before.width * 1.5 && max.height > before.height * 1.5, `${JSON.stringify(before)} → ${JSON.stringify(max)}`);
     assert.ok(Math.abs(max.width - whole.width) < 4 && Math.abs(max.height - whole.height) < 4, 'the preview fills the panes');
-    assert.equal(await page.locator('.hp-pane-code').isVisible(), false);
     await workbench().getByRole('button', { name: 'Restore the panes' }).click();
+    await page.locator('.hp-pane-code').waitFor({ state: 'visible', timeout: 5_000 });
     const back = await box('.hp-pane-preview');
     assert.ok(Math.abs(back.width - before.width) < 4, 'restored');
   });
 
   test('focus mode gives the workbench the whole window; the step stays under its instructions', async () => {
     await workbench().getByRole('button', { name: 'Hide the lesson' }).click();
-    assert.equal(await page.locator('#lesson-prose').isVisible(), false);
+    // Waits rather than reads once: the page re-renders after the click event returns.
+    await page.locator('#lesson-prose').waitFor({ state: 'hidden', timeout: 5_000 });
     const wide = await box('.hp-workbench');
     assert.ok(wide.width > 1400, `the workbench is ${wide.width} px wide`);
     await workbench().getByRole('button', { name: /^Step 1 instructions$/ }).click();
@@ -83,7 +85,7 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
     assert.match(await dialog.innerText(), /layer\.groupSend/);
     await dialog.getByRole('button', { name: 'Close' }).click();
     await workbench().getByRole('button', { name: 'Show the lesson' }).click();
-    assert.equal(await page.locator('#lesson-prose').isVisible(), true);
+    await page.locator('#lesson-prose').waitFor({ state: 'visible', timeout: 5_000 });
   });
 
   test('the split between terminal and preview is remembered across a reload', async () => {
