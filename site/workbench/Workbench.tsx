@@ -36,8 +36,17 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
   const root = useRef<HTMLElement>(null);
 
   // Before paint, so the lesson folds away in the same frame as the button's label changes.
+  // The first run restores the reader's choice instead of saving the server-rendered default.
+  const focusRestored = useRef(false);
   useLayoutEffect(() => {
-    document.body.classList.toggle('hp-focus', focus);
+    if (!focusRestored.current) {
+      focusRestored.current = true;
+      if (storage.focus()) {
+        setFocus(true);
+        return;
+      }
+    }
+    document.documentElement.classList.toggle('hp-focus', focus);
     storage.saveFocus(focus);
   }, [focus]);
 
@@ -45,7 +54,6 @@ export default function Workbench({ data }: { data: WorkbenchData }) {
     model.restore();
     setMounted(true);
     if (connectsLocallyFirst(data.manifest)) void model.runtime();
-    setFocus(storage.focus());
     const mq = matchMedia(NARROW);
     const update = () => setNarrow(mq.matches);
     update();

@@ -4,6 +4,8 @@
 import type { FileMap } from '../../sandboxes/schema.ts';
 
 const PREFIX = 'hotpot:v1:';
+/** The localStorage key behind one of the entries below (the lesson page's head script reads two). */
+export const storageKey = (key: string) => PREFIX + key;
 
 function read<T>(key: string): T | undefined {
   try {

@@ -1,8 +1,8 @@
 // A workbench to stay in, in real Chromium at 1440×900 and on a phone: the sandbox pages fit
 // the panes they get (the jobs table's State column in view, the live chart drawn in each chat
 // pane), a pane can be maximised, the lesson folds away (focus mode), the split between the
-// panes is remembered across a reload, and the current step's instructions open from the
-// workbench, on a phone too.
+// panes and focus mode are remembered across a reload, and the current step's instructions
+// open from the workbench, on a phone too.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -101,6 +101,32 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
     await page.reload();
     await page.locator('.hp-controls:not([disabled])').waitFor();
     await waitFor('the remembered split', async () => Math.abs((await box('.hp-pane-terminal')).width - dragged) < 6, 10_000);
+  });
+
+  test('focus mode is remembered across a reload, and so is showing the lesson again', async () => {
+    const reload = async () => {
+      await page.reload();
+      await page.locator('.hp-controls:not([disabled])').waitFor();
+    };
+    // What the page says about focus mode once its HTML is parsed, before any module script runs.
+    await page.addInitScript(() => {
+      document.addEventListener('readystatechange', () => {
+        if (document.readyState === 'interactive') (globalThis as { __focusAtParse?: boolean }).__focusAtParse = document.documentElement.classList.contains('hp-focus');
+      });
+    });
+    const focusAtParse = () => page.evaluate(() => (globalThis as { __focusAtParse?: boolean }).__focusAtParse);
+    await workbench().getByRole('button', { name: 'Hide the lesson' }).click();
+    await page.locator('#lesson-prose').waitFor({ state: 'hidden', timeout: 5_000 });
+    await reload();
+    assert.equal(await focusAtParse(), true, 'the lesson is folded before the workbench wakes, so it never flashes up');
+    await page.locator('#lesson-prose').waitFor({ state: 'hidden', timeout: 5_000 });
+    const toggle = workbench().getByRole('button', { name: 'Show the lesson' });
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    await toggle.click();
+    await page.locator('#lesson-prose').waitFor({ state: 'visible', timeout: 5_000 });
+    await reload();
+    assert.equal(await focusAtParse(), false);
+    assert.equal(await page.locator('#lesson-prose').isVisible(), true);
   });
 
   test('on a phone the workbench below the lesson wakes only when reached; "Open step 2" pressed before takes the reader there, on step 2', async () => {
