@@ -150,6 +150,28 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
     }
   });
 
+  test('on a phone, focus mode left on: the workbench wakes without scrolling and fills the screen below the header', async () => {
+    const phone = await openCourse(browser, course, { width: 390, height: 844 });
+    try {
+      const { page } = phone;
+      await page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
+      await page.locator('.hp-workbench').scrollIntoViewIfNeeded();
+      await page.locator('.hp-controls:not([disabled])').waitFor();
+      await page.getByRole('region', { name: 'Workbench' }).getByRole('button', { name: 'Hide the lesson' }).click();
+      await page.locator('#lesson-prose').waitFor({ state: 'hidden', timeout: 5_000 });
+      await page.reload();
+      // No scrolling this time: the workbench is what the reader sees, so it wakes by itself.
+      await page.locator('.hp-controls:not([disabled])').waitFor({ timeout: 30_000 });
+      assert.equal(await page.evaluate(() => scrollY), 0);
+      const bench = (await page.locator('.hp-workbench').boundingBox())!;
+      const bottom = Math.round(bench.y + bench.height);
+      assert.ok(Math.abs(bottom - 844) <= 2, `the workbench ends at the screen's bottom edge: ${bottom} px`);
+      assert.ok((await page.evaluate(() => document.documentElement.scrollHeight)) <= 846, 'nothing below it to scroll to');
+    } finally {
+      await phone.context.close();
+    }
+  });
+
   test('on a phone the current step\'s instructions open from the workbench', async () => {
     const phone = await openCourse(browser, course, { width: 390, height: 844 });
     try {
