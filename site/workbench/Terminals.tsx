@@ -74,6 +74,8 @@ export function Terminals({ model }: { model: WorkbenchModel }) {
   );
 }
 
+const hint = (process: string) => `Press Run to start ${process}; its output appears here.`;
+
 function Terminal({ model, process, hidden }: { model: WorkbenchModel; process: string; hidden: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const fitRef = useRef<(() => void) | null>(null);
@@ -97,7 +99,8 @@ function Terminal({ model, process, hidden }: { model: WorkbenchModel; process: 
         }
       };
       fitRef.current();
-      term.write(model.output(process));
+      // Before any run the terminal still says what it is for (Run clears it with the rest).
+      term.write(model.output(process) || `\x1b[2m${hint(process).replace('; ', ';\r\n')}\x1b[0m\r\n`);
       const off = model.onOutput((p, data) => {
         if (p === '*') term.reset();
         else if (p === process) term.write(data);
@@ -120,7 +123,7 @@ function Terminal({ model, process, hidden }: { model: WorkbenchModel; process: 
   return (
     <div role="tabpanel" id={`hp-term-${process}`} aria-labelledby={`hp-term-tab-${process}`} class="hp-terminal" hidden={hidden} data-process={process}>
       <div class="hp-terminal-host" ref={host} />
-      {!engaged && <p class="hp-placeholder">Press Run to start {process}; its output appears here.</p>}
+      {!engaged && <p class="hp-placeholder">{hint(process)}</p>}
     </div>
   );
 }

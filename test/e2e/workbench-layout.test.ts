@@ -167,6 +167,10 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
       const bottom = Math.round(bench.y + bench.height);
       assert.ok(Math.abs(bottom - 844) <= 2, `the workbench ends at the screen's bottom edge: ${bottom} px`);
       assert.ok((await page.evaluate(() => document.documentElement.scrollHeight)) <= 846, 'nothing below it to scroll to');
+      // The terminal, opened before any run, says what it is for rather than standing black.
+      await page.getByRole('tablist', { name: 'Workbench panes' }).getByRole('tab', { name: 'Terminal' }).click();
+      const rows = page.locator('.hp-terminal:not([hidden]) .xterm-rows');
+      await waitFor('the terminal to say what it is for', async () => /Press Run to start \w+;\s+its output appears here/.test(await rows.innerText().catch(() => '')), 15_000);
     } finally {
       await phone.context.close();
     }
