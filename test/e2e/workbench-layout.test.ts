@@ -16,6 +16,15 @@ let page: Page;
 const workbench = () => page.getByRole('region', { name: 'Workbench' });
 const button = (name: string) => workbench().getByRole('button', { name, exact: true });
 const box = async (selector: string) => (await page.locator(selector).first().boundingBox())!;
+/** A phone of its own (390×844, touch), closed even when the test fails. */
+async function onPhone(use: (page: Page) => Promise<void>) {
+  const phone = await openCourse(browser, course, { width: 390, height: 844 });
+  try {
+    await use(phone.page);
+  } finally {
+    await phone.context.close();
+  }
+}
 
 async function runLesson(path: string) {
   await page.goto(`${course.origin}${path}?runtime=local`);
@@ -130,9 +139,7 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
   });
 
   test('on a phone the workbench below the lesson wakes only when reached; "Open step 2" pressed before takes the reader there, on step 2', async () => {
-    const phone = await openCourse(browser, course, { width: 390, height: 844 });
-    try {
-      const { page } = phone;
+    await onPhone(async (page) => {
       await page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
       await page.locator('h1').waitFor();
       await page.waitForTimeout(1500);
@@ -145,15 +152,11 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
       await waitFor('step 2 selected', async () => (await page.locator('.hp-step-select select').inputValue()) === '1', 30_000);
       const box = (await page.locator('.workbench-column').boundingBox())!;
       assert.ok(box.y < 844 && box.y + box.height > 0, `the workbench is in view (top at ${Math.round(box.y)} px)`);
-    } finally {
-      await phone.context.close();
-    }
+    });
   });
 
   test('on a phone, focus mode left on: the workbench wakes without scrolling and fills the screen below the header', async () => {
-    const phone = await openCourse(browser, course, { width: 390, height: 844 });
-    try {
-      const { page } = phone;
+    await onPhone(async (page) => {
       await page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
       await page.locator('.hp-workbench').scrollIntoViewIfNeeded();
       await page.locator('.hp-controls:not([disabled])').waitFor();
@@ -171,26 +174,21 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
       await page.getByRole('tablist', { name: 'Workbench panes' }).getByRole('tab', { name: 'Terminal' }).click();
       const rows = page.locator('.hp-terminal:not([hidden]) .xterm-rows');
       await waitFor('the terminal to say what it is for', async () => /Press Run to start \w+;\s+its output appears here/.test(await rows.innerText().catch(() => '')), 15_000);
-    } finally {
-      await phone.context.close();
-    }
+    });
   });
 
   test('on a phone the current step\'s instructions open from the workbench', async () => {
-    const phone = await openCourse(browser, course, { width: 390, height: 844 });
-    try {
-      await phone.page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
+    await onPhone(async (page) => {
+      await page.goto(`${course.origin}/lessons/async-tasks/?runtime=local`);
       // As a reader on a phone does: scroll down to the workbench, and use it once it is ready.
-      await phone.page.locator('.hp-workbench').scrollIntoViewIfNeeded();
-      await phone.page.locator('.hp-controls:not([disabled])').waitFor();
-      const bench = phone.page.getByRole('region', { name: 'Workbench' });
+      await page.locator('.hp-workbench').scrollIntoViewIfNeeded();
+      await page.locator('.hp-controls:not([disabled])').waitFor();
+      const bench = page.getByRole('region', { name: 'Workbench' });
       await bench.getByRole('button', { name: /^Step 1 instructions$/ }).click();
-      const dialog = phone.page.getByRole('dialog', { name: 'Step 1 instructions' });
+      const dialog = page.getByRole('dialog', { name: 'Step 1 instructions' });
       assert.match(await dialog.innerText(), /queue\.add\('welcome'/);
       const d = (await dialog.boundingBox())!;
       assert.ok(d.width <= 390, 'the instructions fit the phone');
-    } finally {
-      await phone.context.close();
-    }
+    });
   });
 });
