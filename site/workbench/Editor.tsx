@@ -24,7 +24,8 @@ export function Editor({ model }: { model: WorkbenchModel }) {
     if (!load || !host.current) return;
     let disposed = false;
     let cleanup = () => {};
-    void import('./monaco.ts').then((m: Monaco) => {
+    void import('./monaco.ts').then(async (m: Monaco) => {
+      await m.styled;
       if (disposed || !host.current) return;
       cleanup = mountMonaco(m, host.current, model);
       setMounted(true);

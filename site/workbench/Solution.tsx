@@ -31,7 +31,8 @@ export function Solution({ model }: { model: WorkbenchModel }) {
     if (!open || !current || !host.current) return;
     let disposed = false;
     let cleanup = () => {};
-    void import('./monaco.ts').then(({ monaco, languageOf, themeFor }: Monaco) => {
+    void import('./monaco.ts').then(async ({ monaco, languageOf, themeFor, styled }: Monaco) => {
+      await styled;
       if (disposed || !host.current) return;
       const original = monaco.editor.createModel(files[current] ?? '', languageOf(current));
       const modified = monaco.editor.createModel(solution[current] ?? '', languageOf(current));

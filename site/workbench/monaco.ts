@@ -12,7 +12,8 @@ import HtmlWorker from 'monaco-editor/languages/features/html/html.worker?worker
 import monacoCss from '../../node_modules/monaco-editor/dev/vs/editor/editor.main.css?url';
 import { linkStylesheet } from '../styles/link-stylesheet.ts';
 
-void linkStylesheet(monacoCss);
+/** Settles once Monaco's stylesheet has loaded (or failed): an editor made before it shows bare for a moment. */
+export const styled = linkStylesheet(monacoCss);
 
 (globalThis as { MonacoEnvironment?: monaco.Environment }).MonacoEnvironment = {
   getWorker(_id: string, label: string) {

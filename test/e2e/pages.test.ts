@@ -52,8 +52,20 @@ describe('pages', { timeout: 5 * 60_000 }, () => {
     assert.equal(await page.locator('.monaco-editor').count(), 0, 'no editor before the reader engages');
     assert.ok(!scripts.some((u) => /monaco|editor\.api|xterm/i.test(u)), `no editor or terminal code loaded yet:\n${scripts.join('\n')}`);
 
+    // Monaco's stylesheet held back 1.5 s, so the editor is always ready first: it must wait for
+    // the styles rather than show a bare input box. Recorded when the editor enters the page.
+    await page.route(/editor\.main.*\.css/, async (route) => (await new Promise((r) => setTimeout(r, 1500)), route.continue()));
+    await page.evaluate(() => {
+      const styled = () => [...document.querySelectorAll<HTMLLinkElement>('link[rel="stylesheet"]')].some((l) => /editor\.main/.test(l.href) && l.sheet !== null);
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector('.hp-editor-host .monaco-editor')) return;
+        (globalThis as { __styledAtMount?: boolean }).__styledAtMount = styled();
+        observer.disconnect();
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.locator('button.hp-file[data-path="worker.ts"]').click();
     await page.locator('.hp-editor-host .monaco-editor').waitFor({ timeout: 60_000 });
+    assert.equal(await page.evaluate(() => (globalThis as { __styledAtMount?: boolean }).__styledAtMount), true, 'the editor appears with its styles');
     // Hover over the imported Worker class: TypeScript knows bullmq's declaration.
     const word = page.locator('.hp-editor-host .view-lines span', { hasText: /^Worker$/ }).first();
     await word.waitFor();
