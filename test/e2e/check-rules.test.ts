@@ -1,8 +1,8 @@
 // A Check measures one rule at a time. For the WebSockets lesson's steps 3 to 6 and async
-// tasks' step 1, each rule the step teaches is taken out of the solution on its own, and the Check must fail on that rule
-// with a reason that names it; a reader's plausible alternative still passes. The runs go
-// through the local runner the course serves (real processes), without a browser: what is
-// judged here is the Check program, and the browser adds nothing to it.
+// tasks' step 1, each rule the step teaches is taken out of the solution on its own, and the
+// Check must fail on that rule with a reason that names it; a reader's plausible alternative
+// still passes. The runs go through the local runner the course serves (real processes),
+// without a browser: what is judged here is the Check program, and the browser adds nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
