@@ -99,8 +99,10 @@ function Terminal({ model, process, hidden }: { model: WorkbenchModel; process: 
         }
       };
       fitRef.current();
-      // Before any run the terminal still says what it is for (Run clears it with the rest).
-      term.write(model.output(process) || `\x1b[2m${hint(process).replace('; ', ';\r\n')}\x1b[0m\r\n`);
+      // Before any run the terminal still says what it is for (Run clears it with the rest). Not
+      // once a run has begun: the terminal may open (Run engages the workbench) before any output.
+      const idle = model.runState.value === 'idle' && !model.output(process);
+      term.write(idle ? `\x1b[2m${hint(process).replace('; ', ';\r\n')}\x1b[0m\r\n` : model.output(process));
       const off = model.onOutput((p, data) => {
         if (p === '*') term.reset();
         else if (p === process) term.write(data);

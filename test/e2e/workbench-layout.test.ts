@@ -48,6 +48,10 @@ describe('a workbench to stay in', { timeout: 10 * 60_000 }, () => {
 
   test('at 1440×900 the jobs table shows its State column inside the preview pane', async () => {
     await runLesson('/lessons/async-tasks/');
+    // Run pressed first thing: the terminal shows the run's output, without the idle hint above it.
+    const rows = page.locator('.hp-terminal:not([hidden]) .xterm-rows');
+    await waitFor('the broker to log that it listens', async () => /listening/.test(await rows.innerText().catch(() => '')), 30_000);
+    assert.doesNotMatch(await rows.innerText(), /Press Run/);
     const frame = page.frameLocator('iframe[title="Sandbox preview"]');
     const state = frame.locator('th', { hasText: 'State' });
     await state.waitFor({ timeout: 30_000 });
